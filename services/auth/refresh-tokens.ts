@@ -1,0 +1,74 @@
+import { createHash, randomBytes } from "node:crypto";
+import type { Collection } from "../../shared/db/index.ts";
+import { newId } from "../../shared/ids.ts";
+import type { RefreshTokenDoc } from "./model.ts";
+
+export const REFRESH_TOKEN_TTL_MS = 30 * 24 * 60 * 60 * 1000;
+
+export function hashToken(token: string): string {
+  return createHash("sha256").update(token).digest("hex");
+}
+
+export type RotationResult = { ok: true; userId: string; familyId: string } | { ok: false; reused: boolean };
+
+/** Refresh tokens: opaque, stored hashed, rotated on every use, a reused one revokes its family. */
+export class RefreshTokenStore {
+  private readonly tokens: Collection<RefreshTokenDoc>;
+
+  constructor(tokens: Collection<RefreshTokenDoc>) {
+    this.tokens = tokens;
+  }
+
+  async issue(userId: string, familyId: string = newId(), now = new Date()): Promise<string> {
+    const token = randomBytes(32).toString("base64url");
+    await this.tokens.insert({
+      _id: newId(now.getTime()),
+      tokenHash: hashToken(token),
+      familyId,
+      userId,
+      createdAt: now,
+      expiresAt: new Date(now.getTime() + REFRESH_TOKEN_TTL_MS),
+      usedAt: null,
+      revokedAt: null,
+    });
+    return token;
+  }
+
+  /**
+   * Marks the token used. Only one caller can win the conditional update, so two racing refreshes
+   * with one token count as reuse and revoke the family.
+   */
+  async consume(token: string, now = new Date()): Promise<RotationResult> {
+    const stored = await this.tokens.findOne({ tokenHash: hashToken(token) });
+    if (!stored || stored.expiresAt.getTime() <= now.getTime()) return { ok: false, reused: false };
+    const claimed = await this.tokens.updateOne(
+      { _id: stored._id, usedAt: null, revokedAt: null },
+      { $set: { usedAt: now } },
+    );
+    if (claimed === 1) return { ok: true, userId: stored.userId, familyId: stored.familyId };
+    await this.revokeFamily(stored.familyId, now);
+    return { ok: false, reused: stored.revokedAt === null };
+  }
+
+  async findOwner(token: string): Promise<{ userId: string; familyId: string } | null> {
+    const stored = await this.tokens.findOne({ tokenHash: hashToken(token) });
+    return stored ? { userId: stored.userId, familyId: stored.familyId } : null;
+  }
+
+  async revokeFamily(familyId: string, now = new Date()): Promise<void> {
+    await this.tokens.updateMany({ familyId, revokedAt: null }, { $set: { revokedAt: now } });
+  }
+
+  async revokeUser(userId: string, now = new Date()): Promise<void> {
+    await this.tokens.updateMany({ userId, revokedAt: null }, { $set: { revokedAt: now } });
+  }
+
+  async deleteUser(userId: string): Promise<void> {
+    await this.tokens.deleteMany({ userId });
+  }
+
+  /** Expired tokens are useless; a job removes them since not every backend has TTL indexes. */
+  async purgeExpired(now = new Date()): Promise<number> {
+    return this.tokens.deleteMany({ expiresAt: { $lt: now } });
+  }
+}

@@ -1,0 +1,41 @@
+/** Durable messages between services: channel name → payload. */
+export interface ChannelPayloads {
+  "user.deleted": { userId: string; deletedAt: string };
+}
+
+export type ChannelName = keyof ChannelPayloads;
+
+export interface DeliveryInfo {
+  /** 1 on the first delivery, then 2, 3, … */
+  attempt: number;
+}
+
+export type ChannelHandler<C extends ChannelName> = (payload: ChannelPayloads[C], info: DeliveryInfo) => Promise<void>;
+
+export interface SubscribeOptions {
+  /** Attempts before the message is dead-lettered. */
+  maxAttempts?: number;
+}
+
+export interface ChannelBus {
+  readonly kind: "memory" | "jetstream";
+  /** `messageId` lets the bus drop a duplicate publish of the same message. */
+  publish<C extends ChannelName>(channel: C, payload: ChannelPayloads[C], messageId?: string): Promise<void>;
+  /** Each consumer group gets every message once (at least once, acknowledged after the handler succeeds). */
+  subscribe<C extends ChannelName>(
+    channel: C,
+    group: string,
+    handler: ChannelHandler<C>,
+    options?: SubscribeOptions,
+  ): Promise<void>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export const DEFAULT_MAX_ATTEMPTS = 10;
+
+/** Exponential backoff with full jitter: a database outage is waited out, not burned through. */
+export function retryDelayMs(attempt: number, baseMs = 500, maxMs = 30_000): number {
+  const ceiling = Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1));
+  return Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
+}

@@ -1,0 +1,163 @@
+import {
+  AckPolicy,
+  connect,
+  type ConsumerMessages,
+  DeliverPolicy,
+  headers,
+  type JetStreamClient,
+  type JetStreamManager,
+  type JsMsg,
+  type NatsConnection,
+  nanos,
+  RetentionPolicy,
+  StorageType,
+} from "nats";
+import { channelDeadLettered, channelFailed, channelProcessed, channelPublished } from "../ops/metrics.ts";
+import {
+  type ChannelBus,
+  type ChannelHandler,
+  type ChannelName,
+  type ChannelPayloads,
+  DEFAULT_MAX_ATTEMPTS,
+  retryDelayMs,
+  type SubscribeOptions,
+} from "./channels.ts";
+
+const EVENTS_STREAM = "GT_EVENTS";
+const DEAD_LETTER_STREAM = "GT_DEAD_LETTERS";
+const EVENTS_PREFIX = "gt.events.";
+const DEAD_LETTER_PREFIX = "gt.dead.";
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+const subjectOf = (channel: ChannelName): string => EVENTS_PREFIX + channel;
+const durableOf = (channel: ChannelName, group: string): string => `${group}__${channel}`.replace(/[.*>\s]/g, "_");
+
+/**
+ * Durable channels on NATS JetStream, written over the `nats` client directly: a pull consumer per
+ * (channel, group), explicit acks, naks with exponential backoff, and a dead-letter stream written
+ * before the failing message is terminated.
+ */
+export class JetStreamBus implements ChannelBus {
+  readonly kind = "jetstream" as const;
+  private readonly consumers: ConsumerMessages[] = [];
+  private readonly loops: Promise<void>[] = [];
+  private readonly connection: NatsConnection;
+  private readonly js: JetStreamClient;
+  private readonly jsm: JetStreamManager;
+
+  private constructor(connection: NatsConnection, jsm: JetStreamManager) {
+    this.connection = connection;
+    this.jsm = jsm;
+    this.js = connection.jetstream();
+  }
+
+  static async connect(url: string, name: string): Promise<JetStreamBus> {
+    const connection = await connect({ servers: url, name, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
+    const jsm = await connection.jetstreamManager();
+    await ensureStream(jsm, EVENTS_STREAM, `${EVENTS_PREFIX}>`, 7 * DAY_MS);
+    await ensureStream(jsm, DEAD_LETTER_STREAM, `${DEAD_LETTER_PREFIX}>`, 30 * DAY_MS);
+    return new JetStreamBus(connection, jsm);
+  }
+
+  async publish<C extends ChannelName>(channel: C, payload: ChannelPayloads[C], messageId?: string): Promise<void> {
+    await this.js.publish(subjectOf(channel), JSON.stringify(payload), messageId ? { msgID: `${channel}:${messageId}` } : {});
+    channelPublished.inc({ channel });
+  }
+
+  async subscribe<C extends ChannelName>(
+    channel: C,
+    group: string,
+    handler: ChannelHandler<C>,
+    options: SubscribeOptions = {},
+  ): Promise<void> {
+    const maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
+    const durable = durableOf(channel, group);
+    await this.jsm.consumers.add(EVENTS_STREAM, {
+      durable_name: durable,
+      filter_subject: subjectOf(channel),
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      ack_wait: nanos(30_000),
+      // A handler that crashes its process never reaches our dead-lettering; this bounds its redeliveries.
+      max_deliver: maxAttempts + 2,
+      max_ack_pending: 256,
+    });
+    const consumer = await this.js.consumers.get(EVENTS_STREAM, durable);
+    const messages = await consumer.consume({ max_messages: 64 });
+    this.consumers.push(messages);
+    this.loops.push(this.run(messages, channel, group, handler as ChannelHandler<ChannelName>, maxAttempts));
+  }
+
+  private async run(
+    messages: ConsumerMessages,
+    channel: ChannelName,
+    group: string,
+    handler: ChannelHandler<ChannelName>,
+    maxAttempts: number,
+  ): Promise<void> {
+    for await (const message of messages) {
+      await this.handle(message, channel, group, handler, maxAttempts);
+    }
+  }
+
+  private async handle(
+    message: JsMsg,
+    channel: ChannelName,
+    group: string,
+    handler: ChannelHandler<ChannelName>,
+    maxAttempts: number,
+  ): Promise<void> {
+    const labels = { channel, group };
+    const attempt = message.info.deliveryCount;
+    try {
+      await handler(JSON.parse(message.string()) as never, { attempt });
+      message.ack();
+      channelProcessed.inc(labels);
+    } catch (error) {
+      channelFailed.inc(labels);
+      if (attempt < maxAttempts) {
+        message.nak(retryDelayMs(attempt));
+        return;
+      }
+      try {
+        const head = headers();
+        head.set("Gt-Error", String(error).slice(0, 1000));
+        head.set("Gt-Group", group);
+        await this.js.publish(DEAD_LETTER_PREFIX + channel, message.data, { headers: head });
+        message.term("dead-lettered");
+        channelDeadLettered.inc(labels);
+      } catch {
+        // The dead-letter stream is unreachable too: leave the message to be redelivered later.
+        message.nak(retryDelayMs(attempt));
+      }
+    }
+  }
+
+  async ping(): Promise<void> {
+    if (this.connection.isClosed()) throw new Error("NATS connection is closed");
+    await this.jsm.getAccountInfo();
+  }
+
+  async close(): Promise<void> {
+    for (const messages of this.consumers) await messages.close();
+    await Promise.allSettled(this.loops);
+    await this.connection.drain().catch(() => undefined);
+  }
+}
+
+async function ensureStream(jsm: JetStreamManager, name: string, subject: string, maxAgeMs: number): Promise<void> {
+  const config = {
+    name,
+    subjects: [subject],
+    storage: StorageType.File,
+    retention: RetentionPolicy.Limits,
+    max_age: nanos(maxAgeMs),
+    duplicate_window: nanos(2 * 60 * 1000),
+  };
+  try {
+    await jsm.streams.info(name);
+    await jsm.streams.update(name, config);
+  } catch {
+    await jsm.streams.add(config);
+  }
+}

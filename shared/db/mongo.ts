@@ -1,0 +1,130 @@
+import mongoose, { type Connection, type Model, Schema } from "mongoose";
+import { type Collection, type Doc, DuplicateKeyError, type Filter, type FindOptions, type ModelDefinition, type Storage, type Update } from "./collection.ts";
+
+const DUPLICATE_KEY = 11000;
+
+function isDuplicateKey(error: unknown): boolean {
+  return (error as { code?: number } | null)?.code === DUPLICATE_KEY;
+}
+
+class MongoCollection<T extends Doc> implements Collection<T> {
+  readonly name: string;
+  private readonly model: Model<T>;
+
+  constructor(name: string, model: Model<T>) {
+    this.name = name;
+    this.model = model;
+  }
+
+  async insert(doc: T): Promise<T> {
+    await this.guard(() => this.model.collection.insertOne(doc as never));
+    return doc;
+  }
+
+  findOne(filter: Filter): Promise<T | null> {
+    return this.model.findOne(filter).lean<T>().exec() as Promise<T | null>;
+  }
+
+  find(filter: Filter, options: FindOptions = {}): Promise<T[]> {
+    let query = this.model.find(filter);
+    if (options.sort) query = query.sort(options.sort);
+    if (options.skip) query = query.skip(options.skip);
+    if (options.limit) query = query.limit(options.limit);
+    return query.lean<T[]>().exec();
+  }
+
+  count(filter: Filter): Promise<number> {
+    return this.model.countDocuments(filter).exec();
+  }
+
+  async updateOne(filter: Filter, update: Update, options: { upsert?: boolean } = {}): Promise<number> {
+    const result = await this.guard(() => this.model.updateOne(filter, update, { upsert: options.upsert ?? false }).exec());
+    return result.matchedCount;
+  }
+
+  async updateMany(filter: Filter, update: Update): Promise<number> {
+    const result = await this.guard(() => this.model.updateMany(filter, update).exec());
+    return result.matchedCount;
+  }
+
+  findOneAndUpdate(filter: Filter, update: Update, options: { upsert?: boolean } = {}): Promise<T | null> {
+    return this.guard(
+      () =>
+        this.model
+          .findOneAndUpdate(filter, update, { upsert: options.upsert ?? false, new: true })
+          .lean<T>()
+          .exec() as Promise<T | null>,
+    );
+  }
+
+  async deleteOne(filter: Filter): Promise<number> {
+    return (await this.model.deleteOne(filter).exec()).deletedCount;
+  }
+
+  async deleteMany(filter: Filter): Promise<number> {
+    return (await this.model.deleteMany(filter).exec()).deletedCount;
+  }
+
+  private async guard<R>(operation: () => Promise<R>): Promise<R> {
+    try {
+      return await operation();
+    } catch (error) {
+      if (isDuplicateKey(error)) throw new DuplicateKeyError(this.name);
+      throw error;
+    }
+  }
+}
+
+/**
+ * MongoDB through mongoose. Only what both MongoDB and FerretDB v1 support is used: no transactions,
+ * no change streams, no TTL or partial indexes. Connection failures surface at once (no endless retry),
+ * so readiness reflects the truth.
+ */
+export class MongoStorage implements Storage {
+  readonly kind = "mongodb" as const;
+  private connection: Connection | null = null;
+  private readonly url: string;
+
+  constructor(url: string) {
+    this.url = url;
+  }
+
+  private async connect(): Promise<Connection> {
+    if (!this.connection) {
+      this.connection = mongoose.createConnection(this.url, {
+        serverSelectionTimeoutMS: 5000,
+        autoIndex: false,
+        autoCreate: false,
+      });
+      await this.connection.asPromise();
+    }
+    return this.connection;
+  }
+
+  async open<T extends Doc>(definition: ModelDefinition<T>): Promise<Collection<T>> {
+    const connection = await this.connect();
+    const schema = new Schema<T>(
+      { _id: { type: String, required: true }, ...definition.fields },
+      { versionKey: false, strict: true, collection: definition.name, _id: false },
+    );
+    for (const index of definition.indexes) {
+      schema.index(index.fields, { unique: index.unique ?? false });
+    }
+    const model = connection.model<T>(definition.name, schema);
+    await model.createCollection().catch(() => undefined);
+    await model.createIndexes();
+    return new MongoCollection(definition.name, model);
+  }
+
+  async ping(): Promise<void> {
+    const connection = await this.connect();
+    const db = connection.db;
+    if (!db) throw new Error("MongoDB connection has no database");
+    await db.command({ ping: 1 }, { timeoutMS: 2000 });
+  }
+
+  async close(): Promise<void> {
+    await this.connection?.close();
+    this.connection = null;
+  }
+}
