@@ -23,6 +23,8 @@ export interface Config {
   metricsPort: number;
   logLevel: "debug" | "info" | "warn" | "error";
   nodeId: string | null;
+  /** Separates systems that share one NATS: Moleculer namespace and JetStream stream names. */
+  namespace: string;
 }
 
 export class ConfigError extends Error {
@@ -56,6 +58,7 @@ const envSchema = {
     METRICS_PORT: { type: "string", pattern: "^[0-9]{1,5}$" },
     LOG_LEVEL: { enum: ["debug", "info", "warn", "error"] },
     NODE_ID: { type: "string", pattern: "^[A-Za-z0-9._-]{1,64}$" },
+    NAMESPACE: { type: "string", pattern: "^[a-z0-9-]{1,32}$" },
   },
 } as const;
 
@@ -83,7 +86,10 @@ function parseServices(raw: string | undefined): ServiceName[] {
   const names = list(raw);
   for (const name of names) {
     if (!(ALL_SERVICES as readonly string[]).includes(name)) {
-      throw new ConfigError("SERVICES", `names an unknown service "${name}" (known: ${ALL_SERVICES.join(", ")})`);
+      throw new ConfigError(
+        "SERVICES",
+        `names an unknown service "${name}" (known: ${ALL_SERVICES.join(", ")})`,
+      );
     }
   }
   return names as ServiceName[];
@@ -134,5 +140,6 @@ export function loadConfig(source: Env = process.env): Config {
     metricsPort: port(env, "METRICS_PORT", 9100),
     logLevel: (env.LOG_LEVEL ?? "info") as Config["logLevel"],
     nodeId: env.NODE_ID ?? null,
+    namespace: env.NAMESPACE ?? "goal-tracker",
   };
 }

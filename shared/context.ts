@@ -12,6 +12,7 @@ export interface RequestMeta {
   requestId?: string;
   clientIp?: string;
   $statusCode?: number;
+  $location?: string;
   $responseType?: string;
   $responseHeaders?: Record<string, string>;
 }

@@ -61,7 +61,12 @@ export interface ErrorEnvelope {
   };
 }
 
-export function envelope(code: ErrorCode, message: string, requestId: string, details?: ErrorDetail[]): ErrorEnvelope {
+export function envelope(
+  code: ErrorCode,
+  message: string,
+  requestId: string,
+  details?: ErrorDetail[],
+): ErrorEnvelope {
   const body: ErrorEnvelope = { error: { code, message, status: ERROR_CODES[code].status, requestId } };
   if (details && details.length > 0) body.error.details = details;
   return body;

@@ -23,7 +23,10 @@ function pointerOf(error: ErrorObject): string {
 }
 
 export function toDetails(errors: ErrorObject[] | null | undefined): ErrorDetail[] {
-  return (errors ?? []).map((error) => ({ path: pointerOf(error) || "/", message: error.message ?? "is invalid" }));
+  return (errors ?? []).map((error) => ({
+    path: pointerOf(error) || "/",
+    message: error.message ?? "is invalid",
+  }));
 }
 
 const compiled = new WeakMap<JsonSchema, ValidateFunction>();
@@ -40,7 +43,8 @@ function compile(ajv: Ajv, schema: JsonSchema): ValidateFunction {
 /** Validates (and fills defaults into) a value; throws VALIDATION_ERROR listing every failing path. */
 export function assertValid<T>(schema: JsonSchema, value: unknown): asserts value is T {
   const validate = compile(strictAjv, schema);
-  if (!validate(value)) throw new AppError("VALIDATION_ERROR", undefined, { details: toDetails(validate.errors) });
+  if (!validate(value))
+    throw new AppError("VALIDATION_ERROR", undefined, { details: toDetails(validate.errors) });
 }
 
 /** Coerces and validates a parsed query string; a bad query string is a BAD_REQUEST. */
@@ -62,12 +66,15 @@ export const jsonSchemaValidator: Middleware = {
   name: "JsonSchemaValidator",
   localAction(handler, action) {
     const schema = action.params as JsonSchema | undefined;
-    if (!schema || typeof schema !== "object") return handler;
+    // Moleculer's own `$node.*` actions carry fastest-validator params: only JSON Schemas are ours.
+    if (!schema || typeof schema !== "object" || schema.type !== "object") return handler;
     const validate = compile(strictAjv, schema);
     return function validateParams(this: Service, ctx) {
       const params = ctx.params ?? {};
       if (!validate(params)) {
-        return Promise.reject(new AppError("VALIDATION_ERROR", undefined, { details: toDetails(validate.errors) }));
+        return Promise.reject(
+          new AppError("VALIDATION_ERROR", undefined, { details: toDetails(validate.errors) }),
+        );
       }
       return handler.call(this, ctx);
     };

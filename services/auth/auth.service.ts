@@ -115,7 +115,11 @@ export default function authService(deps: ServiceDeps): ServiceSchema {
   async function finishDeletions(): Promise<void> {
     const pending = await userStore.find({ deletedAt: { $ne: null } }, { limit: 100 });
     for (const user of pending) {
-      await bus.publish("user.deleted", { userId: user._id, deletedAt: user.deletedAt!.toISOString() }, user._id);
+      await bus.publish(
+        "user.deleted",
+        { userId: user._id, deletedAt: user.deletedAt!.toISOString() },
+        user._id,
+      );
       await tokens.deleteUser(user._id);
       await userStore.deleteOne({ _id: user._id });
     }
@@ -173,7 +177,9 @@ export default function authService(deps: ServiceDeps): ServiceSchema {
           const wait = await throttle.blockedFor(email, address);
           if (wait !== null) {
             loginAttempts.inc({ outcome: "throttled" });
-            throw new AppError("RATE_LIMITED", "Too many failed logins; retry later", { retryAfterSeconds: wait });
+            throw new AppError("RATE_LIMITED", "Too many failed logins; retry later", {
+              retryAfterSeconds: wait,
+            });
           }
           const user = await userStore.findOne({ email, deletedAt: null });
           const valid = user

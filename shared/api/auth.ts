@@ -96,7 +96,10 @@ export const passwordChangeBody: JsonSchema = {
   type: "object",
   additionalProperties: false,
   required: ["currentPassword", "newPassword"],
-  properties: { currentPassword: { type: "string", minLength: 1, maxLength: 128 }, newPassword: passwordSchema },
+  properties: {
+    currentPassword: { type: "string", minLength: 1, maxLength: 128 },
+    newPassword: passwordSchema,
+  },
 };
 
 const tag = "Auth and profile";
@@ -205,7 +208,8 @@ export const authRoutes = {
     access: "user",
     tag,
     summary: "Change the password; every refresh token of the user is revoked",
-    description: "A wrong current password answers 401. Access tokens already issued stay valid until they expire.",
+    description:
+      "A wrong current password answers 401. Access tokens already issued stay valid until they expire.",
     body: passwordChangeBody,
     status: 204,
     errors: [],

@@ -3,7 +3,11 @@ import type { JsonSchema } from "../validation.ts";
 
 export const idSchema = { type: "string", minLength: 1, maxLength: 64, pattern: "^[A-Za-z0-9_-]+$" } as const;
 export const instantSchema = { type: "string", format: "date-time" } as const;
-export const dateSchema = { type: "string", format: "date", description: "A calendar date, YYYY-MM-DD" } as const;
+export const dateSchema = {
+  type: "string",
+  format: "date",
+  description: "A calendar date, YYYY-MM-DD",
+} as const;
 
 export const errorEnvelopeSchema: JsonSchema = {
   type: "object",

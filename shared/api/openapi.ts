@@ -35,7 +35,11 @@ function successResponse(route: RouteSpec): Record<string, unknown> {
   const headers = { "X-Request-Id": requestIdHeader };
   if (route.status === 204) return { description: "Done; no content", headers };
   if (route.responseMediaType) {
-    return { description: "OK", headers, content: { [route.responseMediaType]: { schema: { type: "string" } } } };
+    return {
+      description: "OK",
+      headers,
+      content: { [route.responseMediaType]: { schema: { type: "string" } } },
+    };
   }
   return {
     description: route.status === 201 ? "Created" : "OK",
@@ -53,7 +57,8 @@ function errorResponses(codes: ErrorCode[]): Record<string, unknown> {
   const responses: Record<string, unknown> = {};
   for (const [status, group] of [...byStatus].sort(([a], [b]) => a - b)) {
     const headers: Record<string, unknown> = { "X-Request-Id": requestIdHeader };
-    if (status === 429) headers["Retry-After"] = { description: "Seconds to wait", schema: { type: "integer" } };
+    if (status === 429)
+      headers["Retry-After"] = { description: "Seconds to wait", schema: { type: "integer" } };
     responses[String(status)] = {
       description: group.map((code) => `\`${code}\`: ${ERROR_CODES[code].message}`).join("; "),
       headers,

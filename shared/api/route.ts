@@ -68,7 +68,12 @@ export function errorsOf(route: RouteSpec): ErrorCode[] {
   if (route.access === "admin") codes.add("FORBIDDEN");
   if (route.query) codes.add("BAD_REQUEST");
   if (route.body) {
-    for (const code of ["BAD_REQUEST", "PAYLOAD_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE", "VALIDATION_ERROR"] as const) {
+    for (const code of [
+      "BAD_REQUEST",
+      "PAYLOAD_TOO_LARGE",
+      "UNSUPPORTED_MEDIA_TYPE",
+      "VALIDATION_ERROR",
+    ] as const) {
       codes.add(code);
     }
   }
@@ -76,4 +81,21 @@ export function errorsOf(route: RouteSpec): ErrorCode[] {
   for (const code of route.errors) codes.add(code);
   if (!route.unlimited) codes.add("SERVICE_UNAVAILABLE");
   return [...codes];
+}
+
+/** Finds the route a method and path (below the prefix) would hit, for labelling requests that failed early. */
+export function matchRoute(
+  routes: readonly RouteSpec[],
+  method: string,
+  path: string,
+): RouteSpec | undefined {
+  const segments = path.split("/").filter(Boolean);
+  return routes.find((route) => {
+    if (route.method !== method) return false;
+    const pattern = route.path.split("/").filter(Boolean);
+    return (
+      pattern.length === segments.length &&
+      pattern.every((part, index) => part.startsWith(":") || part === segments[index])
+    );
+  });
 }

@@ -35,7 +35,9 @@ async function readPair(dir: string): Promise<SigningKeys | null> {
  * Keys from JWT_PRIVATE_KEY / JWT_PUBLIC_KEY when given. Otherwise (never in production: the config
  * refuses to start without them) a development pair generated once into DATA_DIR and reused after.
  */
-export async function loadSigningKeys(config: Pick<Config, "jwtPrivateKey" | "jwtPublicKey" | "dataDir">): Promise<SigningKeys> {
+export async function loadSigningKeys(
+  config: Pick<Config, "jwtPrivateKey" | "jwtPublicKey" | "dataDir">,
+): Promise<SigningKeys> {
   if (config.jwtPublicKey) return { privateKey: config.jwtPrivateKey, publicKey: config.jwtPublicKey };
   const dir = path.join(config.dataDir, "keys");
   const existing = await readPair(dir);

@@ -10,7 +10,10 @@ export interface DeliveryInfo {
   attempt: number;
 }
 
-export type ChannelHandler<C extends ChannelName> = (payload: ChannelPayloads[C], info: DeliveryInfo) => Promise<void>;
+export type ChannelHandler<C extends ChannelName> = (
+  payload: ChannelPayloads[C],
+  info: DeliveryInfo,
+) => Promise<void>;
 
 export interface SubscribeOptions {
   /** Attempts before the message is dead-lettered. */

@@ -7,6 +7,11 @@ export * from "./channels.ts";
 export { MemoryBus } from "./memory.ts";
 
 /** JetStream when CHANNELS_URL is set; the in-process bus otherwise. */
-export async function createBus(config: Pick<Config, "channelsUrl">, name: string): Promise<ChannelBus> {
-  return config.channelsUrl ? JetStreamBus.connect(config.channelsUrl, name) : new MemoryBus();
+export async function createBus(
+  config: Pick<Config, "channelsUrl" | "namespace">,
+  name: string,
+): Promise<ChannelBus> {
+  return config.channelsUrl
+    ? JetStreamBus.connect(config.channelsUrl, name, config.namespace)
+    : new MemoryBus();
 }

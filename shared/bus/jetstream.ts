@@ -23,14 +23,30 @@ import {
   type SubscribeOptions,
 } from "./channels.ts";
 
-const EVENTS_STREAM = "GT_EVENTS";
-const DEAD_LETTER_STREAM = "GT_DEAD_LETTERS";
-const EVENTS_PREFIX = "gt.events.";
-const DEAD_LETTER_PREFIX = "gt.dead.";
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-const subjectOf = (channel: ChannelName): string => EVENTS_PREFIX + channel;
-const durableOf = (channel: ChannelName, group: string): string => `${group}__${channel}`.replace(/[.*>\s]/g, "_");
+const durableOf = (channel: ChannelName, group: string): string =>
+  `${group}__${channel}`.replace(/[.*>\s]/g, "_");
+
+/** Stream and subject names, separate per namespace so that two systems can share one NATS. */
+class Names {
+  readonly eventsStream: string;
+  readonly deadLetterStream: string;
+  readonly eventsPrefix: string;
+  readonly deadLetterPrefix: string;
+
+  constructor(namespace: string) {
+    const token = namespace.replace(/[^A-Za-z0-9]/g, "_");
+    this.eventsStream = `${token}_EVENTS`.toUpperCase();
+    this.deadLetterStream = `${token}_DEAD_LETTERS`.toUpperCase();
+    this.eventsPrefix = `${token}.events.`;
+    this.deadLetterPrefix = `${token}.dead.`;
+  }
+
+  subjectOf(channel: ChannelName): string {
+    return this.eventsPrefix + channel;
+  }
+}
 
 /**
  * Durable channels on NATS JetStream, written over the `nats` client directly: a pull consumer per
@@ -44,23 +60,39 @@ export class JetStreamBus implements ChannelBus {
   private readonly connection: NatsConnection;
   private readonly js: JetStreamClient;
   private readonly jsm: JetStreamManager;
+  private readonly names: Names;
 
-  private constructor(connection: NatsConnection, jsm: JetStreamManager) {
+  private constructor(connection: NatsConnection, jsm: JetStreamManager, names: Names) {
     this.connection = connection;
     this.jsm = jsm;
+    this.names = names;
     this.js = connection.jetstream();
   }
 
-  static async connect(url: string, name: string): Promise<JetStreamBus> {
-    const connection = await connect({ servers: url, name, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
+  static async connect(url: string, name: string, namespace: string): Promise<JetStreamBus> {
+    const names = new Names(namespace);
+    const connection = await connect({
+      servers: url,
+      name,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 500,
+    });
     const jsm = await connection.jetstreamManager();
-    await ensureStream(jsm, EVENTS_STREAM, `${EVENTS_PREFIX}>`, 7 * DAY_MS);
-    await ensureStream(jsm, DEAD_LETTER_STREAM, `${DEAD_LETTER_PREFIX}>`, 30 * DAY_MS);
-    return new JetStreamBus(connection, jsm);
+    await ensureStream(jsm, names.eventsStream, `${names.eventsPrefix}>`, 7 * DAY_MS);
+    await ensureStream(jsm, names.deadLetterStream, `${names.deadLetterPrefix}>`, 30 * DAY_MS);
+    return new JetStreamBus(connection, jsm, names);
   }
 
-  async publish<C extends ChannelName>(channel: C, payload: ChannelPayloads[C], messageId?: string): Promise<void> {
-    await this.js.publish(subjectOf(channel), JSON.stringify(payload), messageId ? { msgID: `${channel}:${messageId}` } : {});
+  async publish<C extends ChannelName>(
+    channel: C,
+    payload: ChannelPayloads[C],
+    messageId?: string,
+  ): Promise<void> {
+    await this.js.publish(
+      this.names.subjectOf(channel),
+      JSON.stringify(payload),
+      messageId ? { msgID: `${channel}:${messageId}` } : {},
+    );
     channelPublished.inc({ channel });
   }
 
@@ -72,9 +104,9 @@ export class JetStreamBus implements ChannelBus {
   ): Promise<void> {
     const maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
     const durable = durableOf(channel, group);
-    await this.jsm.consumers.add(EVENTS_STREAM, {
+    await this.jsm.consumers.add(this.names.eventsStream, {
       durable_name: durable,
-      filter_subject: subjectOf(channel),
+      filter_subject: this.names.subjectOf(channel),
       ack_policy: AckPolicy.Explicit,
       deliver_policy: DeliverPolicy.All,
       ack_wait: nanos(30_000),
@@ -82,7 +114,7 @@ export class JetStreamBus implements ChannelBus {
       max_deliver: maxAttempts + 2,
       max_ack_pending: 256,
     });
-    const consumer = await this.js.consumers.get(EVENTS_STREAM, durable);
+    const consumer = await this.js.consumers.get(this.names.eventsStream, durable);
     const messages = await consumer.consume({ max_messages: 64 });
     this.consumers.push(messages);
     this.loops.push(this.run(messages, channel, group, handler as ChannelHandler<ChannelName>, maxAttempts));
@@ -123,7 +155,7 @@ export class JetStreamBus implements ChannelBus {
         const head = headers();
         head.set("Gt-Error", String(error).slice(0, 1000));
         head.set("Gt-Group", group);
-        await this.js.publish(DEAD_LETTER_PREFIX + channel, message.data, { headers: head });
+        await this.js.publish(this.names.deadLetterPrefix + channel, message.data, { headers: head });
         message.term("dead-lettered");
         channelDeadLettered.inc(labels);
       } catch {
@@ -145,7 +177,12 @@ export class JetStreamBus implements ChannelBus {
   }
 }
 
-async function ensureStream(jsm: JetStreamManager, name: string, subject: string, maxAgeMs: number): Promise<void> {
+async function ensureStream(
+  jsm: JetStreamManager,
+  name: string,
+  subject: string,
+  maxAgeMs: number,
+): Promise<void> {
   const config = {
     name,
     subjects: [subject],

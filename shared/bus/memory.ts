@@ -1,4 +1,10 @@
-import { channelDeadLettered, channelFailed, channelPending, channelProcessed, channelPublished } from "../ops/metrics.ts";
+import {
+  channelDeadLettered,
+  channelFailed,
+  channelPending,
+  channelProcessed,
+  channelPublished,
+} from "../ops/metrics.ts";
 import {
   type ChannelBus,
   type ChannelHandler,
@@ -44,7 +50,11 @@ export class MemoryBus implements ChannelBus {
     this.backoff = backoff;
   }
 
-  async publish<C extends ChannelName>(channel: C, payload: ChannelPayloads[C], messageId?: string): Promise<void> {
+  async publish<C extends ChannelName>(
+    channel: C,
+    payload: ChannelPayloads[C],
+    messageId?: string,
+  ): Promise<void> {
     if (this.closed) throw new Error("channel bus is closed");
     if (messageId && this.isDuplicate(`${channel}:${messageId}`)) return;
     channelPublished.inc({ channel });

@@ -1,5 +1,14 @@
 import mongoose, { type Connection, type Model, Schema } from "mongoose";
-import { type Collection, type Doc, DuplicateKeyError, type Filter, type FindOptions, type ModelDefinition, type Storage, type Update } from "./collection.ts";
+import {
+  type Collection,
+  type Doc,
+  DuplicateKeyError,
+  type Filter,
+  type FindOptions,
+  type ModelDefinition,
+  type Storage,
+  type Update,
+} from "./collection.ts";
 
 const DUPLICATE_KEY = 11000;
 
@@ -38,7 +47,9 @@ class MongoCollection<T extends Doc> implements Collection<T> {
   }
 
   async updateOne(filter: Filter, update: Update, options: { upsert?: boolean } = {}): Promise<number> {
-    const result = await this.guard(() => this.model.updateOne(filter, update, { upsert: options.upsert ?? false }).exec());
+    const result = await this.guard(() =>
+      this.model.updateOne(filter, update, { upsert: options.upsert ?? false }).exec(),
+    );
     return result.matchedCount;
   }
 

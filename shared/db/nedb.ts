@@ -2,7 +2,16 @@ import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { createRequire } from "node:module";
 import type * as Nedb from "@seald-io/nedb";
-import { type Collection, type Doc, DuplicateKeyError, type Filter, type FindOptions, type ModelDefinition, type Storage, type Update } from "./collection.ts";
+import {
+  type Collection,
+  type Doc,
+  DuplicateKeyError,
+  type Filter,
+  type FindOptions,
+  type ModelDefinition,
+  type Storage,
+  type Update,
+} from "./collection.ts";
 
 // The package's typings declare an ES default export, but at run time it is `module.exports = Datastore`.
 const Datastore = createRequire(import.meta.url)("@seald-io/nedb") as typeof Nedb.default.default;
@@ -56,13 +65,15 @@ class NedbCollection<T extends Doc> implements Collection<T> {
   }
 
   async updateMany(filter: Filter, update: Update): Promise<number> {
-    const result = await this.guard(() =>
-      this.store.updateAsync(filter, update, { multi: true }),
-    );
+    const result = await this.guard(() => this.store.updateAsync(filter, update, { multi: true }));
     return result.numAffected;
   }
 
-  async findOneAndUpdate(filter: Filter, update: Update, options: { upsert?: boolean } = {}): Promise<T | null> {
+  async findOneAndUpdate(
+    filter: Filter,
+    update: Update,
+    options: { upsert?: boolean } = {},
+  ): Promise<T | null> {
     const result = await this.guard(() =>
       this.store.updateAsync(filter, update, {
         upsert: options.upsert ?? false,

@@ -28,7 +28,10 @@ function withTimeout(check: ReadinessCheck): Promise<void> {
 }
 
 /** Runs the named checks in parallel; a process that is draining is never ready. */
-export async function runChecks(checks: Record<string, ReadinessCheck>, draining: boolean): Promise<ReadinessReport> {
+export async function runChecks(
+  checks: Record<string, ReadinessCheck>,
+  draining: boolean,
+): Promise<ReadinessReport> {
   const entries = await Promise.all(
     Object.entries(checks).map(async ([name, check]) => {
       try {

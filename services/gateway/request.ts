@@ -1,0 +1,66 @@
+import { randomUUID } from "node:crypto";
+import type { IncomingMessage } from "node:http";
+import type { RouteSpec } from "../../shared/api/route.ts";
+import { AppError, type ErrorDetail } from "../../shared/errors.ts";
+import { parseQuery } from "../../shared/validation.ts";
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** The caller's X-Request-Id when it is a sane token, else a fresh one (never echo arbitrary bytes). */
+export function requestIdOf(req: IncomingMessage): string {
+  const given = req.headers["x-request-id"];
+  return typeof given === "string" && REQUEST_ID.test(given) ? given : randomUUID();
+}
+
+export function clientAddress(req: IncomingMessage): string {
+  return req.socket.remoteAddress ?? "unknown";
+}
+
+function hasBody(req: IncomingMessage): boolean {
+  const length = req.headers["content-length"];
+  return (length !== undefined && length !== "0") || req.headers["transfer-encoding"] !== undefined;
+}
+
+const JSON_MEDIA_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
+
+/** A body that is not JSON is refused before anything else looks at it. */
+export function assertJsonBody(req: IncomingMessage): void {
+  if (!hasBody(req)) return;
+  const type = req.headers["content-type"] ?? "";
+  if (!JSON_MEDIA_TYPE.test(type)) throw new AppError("UNSUPPORTED_MEDIA_TYPE");
+}
+
+export function bearerToken(req: IncomingMessage): string | null {
+  const header = req.headers.authorization;
+  if (typeof header !== "string") return null;
+  const match = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/i.exec(header.trim());
+  return match?.[1] ?? null;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/**
+ * The action's params: path parameters, the coerced query and the body in one object. A body that is
+ * not an object, or a body key that would shadow a path or query parameter, is a validation error.
+ */
+export function buildParams(
+  route: RouteSpec,
+  pathParams: Record<string, unknown>,
+  rawQuery: Record<string, unknown>,
+  rawBody: unknown,
+): Record<string, unknown> {
+  const query = route.query ? parseQuery(route.query, rawQuery) : {};
+  const body = rawBody ?? {};
+  if (!isPlainObject(body)) {
+    throw new AppError("VALIDATION_ERROR", undefined, {
+      details: [{ path: "/", message: "must be object" }],
+    });
+  }
+  const shadowing: ErrorDetail[] = Object.keys(body)
+    .filter((key) => Object.hasOwn(pathParams, key) || Object.hasOwn(query, key))
+    .map((key) => ({ path: `/${key}`, message: "must NOT have additional properties" }));
+  if (shadowing.length > 0) throw new AppError("VALIDATION_ERROR", undefined, { details: shadowing });
+  return { ...body, ...query, ...pathParams };
+}

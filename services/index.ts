@@ -1,0 +1,16 @@
+import type { ServiceSchema } from "moleculer";
+import type { ServiceName } from "../shared/config.ts";
+import type { ServiceDeps } from "../shared/runtime-types.ts";
+import authService from "./auth/auth.service.ts";
+import gatewayService from "./gateway/gateway.service.ts";
+
+export interface ServiceEntry {
+  create: (deps: ServiceDeps) => ServiceSchema;
+  /** Whether the service owns collections (and so whether its process must reach the database). */
+  usesDatabase: boolean;
+}
+
+export const SERVICES: Record<ServiceName, ServiceEntry> = {
+  auth: { create: authService, usesDatabase: true },
+  gateway: { create: gatewayService, usesDatabase: false },
+};
