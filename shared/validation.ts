@@ -29,13 +29,18 @@ export function toDetails(errors: ErrorObject[] | null | undefined): ErrorDetail
   }));
 }
 
-const compiled = new WeakMap<JsonSchema, ValidateFunction>();
+/** Compiled validators per ajv instance: one schema object can serve both a body and a query. */
+const compiled = new Map<Ajv, WeakMap<JsonSchema, ValidateFunction>>([
+  [strictAjv, new WeakMap()],
+  [queryAjv, new WeakMap()],
+]);
 
 function compile(ajv: Ajv, schema: JsonSchema): ValidateFunction {
-  let validate = compiled.get(schema);
+  const cache = compiled.get(ajv)!;
+  let validate = cache.get(schema);
   if (!validate) {
     validate = ajv.compile(schema);
-    compiled.set(schema, validate);
+    cache.set(schema, validate);
   }
   return validate;
 }

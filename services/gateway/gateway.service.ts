@@ -216,6 +216,13 @@ export default function gatewayService(deps: ServiceDeps): ServiceSchema {
       },
     } as ServiceSettingSchema,
 
+    methods: {
+      /** moleculer-web logs 5xx answers with their stacks here; onError already logs what is ours. */
+      errorHandler(req: GatewayRequest, res: ServerResponse, error: unknown) {
+        this.sendError(req, res, error);
+      },
+    },
+
     actions: {
       health: {
         handler() {
