@@ -22,12 +22,22 @@ function hasBody(req: IncomingMessage): boolean {
 }
 
 const JSON_MEDIA_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
+const CHARSET = /;\s*charset="?([\w-]+)"?/i;
 
-/** A body that is not JSON is refused before anything else looks at it. */
+/** Methods whose body the gateway reads; a body sent with GET or DELETE is ignored. */
+export function takesBody(method: string): boolean {
+  return method === "POST" || method === "PUT" || method === "PATCH";
+}
+
+/** A body that is not UTF-8 JSON is refused before anything else looks at it. */
 export function assertJsonBody(req: IncomingMessage): void {
-  if (!hasBody(req)) return;
+  if (!takesBody(req.method ?? "GET") || !hasBody(req)) return;
   const type = req.headers["content-type"] ?? "";
   if (!JSON_MEDIA_TYPE.test(type)) throw new AppError("UNSUPPORTED_MEDIA_TYPE");
+  const charset = CHARSET.exec(type)?.[1]?.toLowerCase();
+  if (charset !== undefined && charset !== "utf-8" && charset !== "utf8") {
+    throw new AppError("UNSUPPORTED_MEDIA_TYPE", "The request body must be UTF-8 JSON");
+  }
 }
 
 export function bearerToken(req: IncomingMessage): string | null {
@@ -52,7 +62,7 @@ export function buildParams(
   rawBody: unknown,
 ): Record<string, unknown> {
   const query = route.query ? parseQuery(route.query, rawQuery) : {};
-  const body = rawBody ?? {};
+  const body = takesBody(route.method) ? (rawBody ?? {}) : {};
   if (!isPlainObject(body)) {
     throw new AppError("VALIDATION_ERROR", undefined, {
       details: [{ path: "/", message: "must be object" }],

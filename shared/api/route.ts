@@ -67,7 +67,8 @@ export function errorsOf(route: RouteSpec): ErrorCode[] {
   if (route.access !== "public") codes.add("UNAUTHORIZED");
   if (route.access === "admin") codes.add("FORBIDDEN");
   if (route.query) codes.add("BAD_REQUEST");
-  if (route.body) {
+  // Every POST, PUT or PATCH reads a JSON body: one that is not JSON, too large or has unknown keys is refused.
+  if (route.body || route.method === "POST" || route.method === "PUT" || route.method === "PATCH") {
     for (const code of [
       "BAD_REQUEST",
       "PAYLOAD_TOO_LARGE",
