@@ -18,7 +18,7 @@ import { healthMixin } from "../../shared/mixins.ts";
 import { loginAttempts, refreshTokenReuse, usersRegistered } from "../../shared/ops/metrics.ts";
 import type { ServiceDeps } from "../../shared/runtime-types.ts";
 import { LoginThrottle } from "./login-throttle.ts";
-import { loginFailures, refreshTokens, type UserDoc, users } from "./model.ts";
+import { loginFailures, refreshTokenClaims, refreshTokens, type UserDoc, users } from "./model.ts";
 import { hashPassword, verifyDecoy, verifyPassword } from "./passwords.ts";
 import { RefreshTokenStore } from "./refresh-tokens.ts";
 
@@ -272,6 +272,15 @@ export default function authService(deps: ServiceDeps): ServiceSchema {
         },
       },
 
+      /** Finishes interrupted deletions and removes expired tokens and counters; runs every minute. */
+      sweep: {
+        visibility: "public",
+        async handler() {
+          await housekeeping();
+          return { ok: true };
+        },
+      },
+
       deleteAccount: {
         params: actionParamsSchema(authRoutes.deleteMe),
         async handler(ctx: RequestContext) {
@@ -286,7 +295,10 @@ export default function authService(deps: ServiceDeps): ServiceSchema {
 
     async started() {
       userStore = await storage.open(users);
-      tokens = new RefreshTokenStore(await storage.open(refreshTokens));
+      tokens = new RefreshTokenStore(
+        await storage.open(refreshTokens),
+        await storage.open(refreshTokenClaims),
+      );
       throttle = new LoginThrottle(await storage.open(loginFailures));
       await housekeeping();
       sweeper = setInterval(() => {

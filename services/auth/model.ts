@@ -68,6 +68,22 @@ export const refreshTokens = defineModel<RefreshTokenDoc>({
   ],
 });
 
+/**
+ * One document per refresh token that was used. Inserting it is the atomic "use once": a unique _id
+ * holds on every backend, where a conditional update does not (FerretDB v1 filters in Go, then writes).
+ */
+export interface RefreshTokenClaimDoc {
+  /** The refresh token's own id. */
+  _id: string;
+  claimedAt: Date;
+}
+
+export const refreshTokenClaims = defineModel<RefreshTokenClaimDoc>({
+  name: "refresh_token_claims",
+  fields: { claimedAt: { type: Date, required: true } },
+  indexes: [{ fields: { claimedAt: 1 } }],
+});
+
 export interface LoginFailureDoc {
   /** `email:<address>:<window>` or `ip:<address>:<window>`. */
   _id: string;

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
-import type { Collection } from "../../shared/db/index.ts";
+import { type Collection, DuplicateKeyError } from "../../shared/db/index.ts";
 import { newId } from "../../shared/ids.ts";
-import type { RefreshTokenDoc } from "./model.ts";
+import type { RefreshTokenClaimDoc, RefreshTokenDoc } from "./model.ts";
 
 export const REFRESH_TOKEN_TTL_MS = 30 * 24 * 60 * 60 * 1000;
 
@@ -14,9 +14,11 @@ export type RotationResult = { ok: true; userId: string; familyId: string } | { 
 /** Refresh tokens: opaque, stored hashed, rotated on every use, a reused one revokes its family. */
 export class RefreshTokenStore {
   private readonly tokens: Collection<RefreshTokenDoc>;
+  private readonly claims: Collection<RefreshTokenClaimDoc>;
 
-  constructor(tokens: Collection<RefreshTokenDoc>) {
+  constructor(tokens: Collection<RefreshTokenDoc>, claims: Collection<RefreshTokenClaimDoc>) {
     this.tokens = tokens;
+    this.claims = claims;
   }
 
   async issue(userId: string, familyId: string = newId(), now = new Date()): Promise<string> {
@@ -35,19 +37,28 @@ export class RefreshTokenStore {
   }
 
   /**
-   * Marks the token used. Only one caller can win the conditional update, so two racing refreshes
-   * with one token count as reuse and revoke the family.
+   * Uses the token up. Only one caller can insert its claim, so of two racing refreshes with one token
+   * the second counts as reuse and revokes the family.
    */
   async consume(token: string, now = new Date()): Promise<RotationResult> {
     const stored = await this.tokens.findOne({ tokenHash: hashToken(token) });
     if (!stored || stored.expiresAt.getTime() <= now.getTime()) return { ok: false, reused: false };
-    const claimed = await this.tokens.updateOne(
-      { _id: stored._id, usedAt: null, revokedAt: null },
-      { $set: { usedAt: now } },
-    );
-    if (claimed === 1) return { ok: true, userId: stored.userId, familyId: stored.familyId };
+    if (stored.revokedAt === null && stored.usedAt === null && (await this.claim(stored._id, now))) {
+      await this.tokens.updateOne({ _id: stored._id }, { $set: { usedAt: now } });
+      return { ok: true, userId: stored.userId, familyId: stored.familyId };
+    }
     await this.revokeFamily(stored.familyId, now);
     return { ok: false, reused: stored.revokedAt === null };
+  }
+
+  private async claim(tokenId: string, now: Date): Promise<boolean> {
+    try {
+      await this.claims.insert({ _id: tokenId, claimedAt: now });
+      return true;
+    } catch (error) {
+      if (error instanceof DuplicateKeyError) return false;
+      throw error;
+    }
   }
 
   async findOwner(token: string): Promise<{ userId: string; familyId: string } | null> {
@@ -69,6 +80,7 @@ export class RefreshTokenStore {
 
   /** Expired tokens are useless; a job removes them since not every backend has TTL indexes. */
   async purgeExpired(now = new Date()): Promise<number> {
+    await this.claims.deleteMany({ claimedAt: { $lt: new Date(now.getTime() - REFRESH_TOKEN_TTL_MS) } });
     return this.tokens.deleteMany({ expiresAt: { $lt: now } });
   }
 }

@@ -31,6 +31,8 @@ export interface ChannelBus {
     handler: ChannelHandler<C>,
     options?: SubscribeOptions,
   ): Promise<void>;
+  /** How many messages sit in the dead-letter store. */
+  deadLetterCount(): Promise<number>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }

@@ -165,6 +165,10 @@ export class JetStreamBus implements ChannelBus {
     }
   }
 
+  async deadLetterCount(): Promise<number> {
+    return (await this.jsm.streams.info(this.names.deadLetterStream)).state.messages;
+  }
+
   async ping(): Promise<void> {
     if (this.connection.isClosed()) throw new Error("NATS connection is closed");
     await this.jsm.getAccountInfo();

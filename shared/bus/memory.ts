@@ -78,6 +78,10 @@ export class MemoryBus implements ChannelBus {
     });
   }
 
+  async deadLetterCount(): Promise<number> {
+    return this.deadLetters.length;
+  }
+
   async ping(): Promise<void> {
     if (this.closed) throw new Error("channel bus is closed");
   }

@@ -94,6 +94,7 @@ class MongoCollection<T extends Doc> implements Collection<T> {
 export class MongoStorage implements Storage {
   readonly kind = "mongodb" as const;
   private connection: Connection | null = null;
+  private readonly opened = new Map<string, Promise<Collection<Doc>>>();
   private readonly url: string;
 
   constructor(url: string) {
@@ -112,7 +113,16 @@ export class MongoStorage implements Storage {
     return this.connection;
   }
 
-  async open<T extends Doc>(definition: ModelDefinition<T>): Promise<Collection<T>> {
+  open<T extends Doc>(definition: ModelDefinition<T>): Promise<Collection<T>> {
+    let collection = this.opened.get(definition.name);
+    if (!collection) {
+      collection = this.load(definition) as Promise<Collection<Doc>>;
+      this.opened.set(definition.name, collection);
+    }
+    return collection as Promise<Collection<T>>;
+  }
+
+  private async load<T extends Doc>(definition: ModelDefinition<T>): Promise<Collection<T>> {
     const connection = await this.connect();
     const schema = new Schema<T>(
       { _id: { type: String, required: true }, ...definition.fields },
@@ -137,5 +147,6 @@ export class MongoStorage implements Storage {
   async close(): Promise<void> {
     await this.connection?.close();
     this.connection = null;
+    this.opened.clear();
   }
 }

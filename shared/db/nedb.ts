@@ -105,13 +105,24 @@ class NedbCollection<T extends Doc> implements Collection<T> {
 export class NedbStorage implements Storage {
   readonly kind = "nedb" as const;
   private readonly stores: Datastore<Doc>[] = [];
+  /** One datastore per file: two would each keep their own copy in memory. */
+  private readonly opened = new Map<string, Promise<Collection<Doc>>>();
   private readonly dataDir: string;
 
   constructor(dataDir: string) {
     this.dataDir = dataDir;
   }
 
-  async open<T extends Doc>(model: ModelDefinition<T>): Promise<Collection<T>> {
+  open<T extends Doc>(model: ModelDefinition<T>): Promise<Collection<T>> {
+    let collection = this.opened.get(model.name);
+    if (!collection) {
+      collection = this.load(model) as Promise<Collection<Doc>>;
+      this.opened.set(model.name, collection);
+    }
+    return collection as Promise<Collection<T>>;
+  }
+
+  private async load<T extends Doc>(model: ModelDefinition<T>): Promise<Collection<T>> {
     await mkdir(this.dataDir, { recursive: true });
     const store = new Datastore<T>({ filename: path.join(this.dataDir, `${model.name}.db`) });
     await store.loadDatabaseAsync();
@@ -135,5 +146,6 @@ export class NedbStorage implements Storage {
       await store.compactDatafileAsync();
     }
     this.stores.length = 0;
+    this.opened.clear();
   }
 }
