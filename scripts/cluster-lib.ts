@@ -133,7 +133,8 @@ export class Cluster {
     }
     for (const stream of [child.stdout, child.stderr]) {
       stream?.on("data", (chunk: Buffer) => {
-        for (const line of chunk.toString().split("\n").filter(Boolean)) process.stdout.write(`[${service}] ${line}\n`);
+        for (const line of chunk.toString().split("\n").filter(Boolean))
+          process.stdout.write(`[${service}] ${line}\n`);
       });
     }
   }
