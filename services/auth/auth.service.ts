@@ -18,7 +18,14 @@ import { healthMixin } from "../../shared/mixins.ts";
 import { loginAttempts, refreshTokenReuse, usersRegistered } from "../../shared/ops/metrics.ts";
 import type { ServiceDeps } from "../../shared/runtime-types.ts";
 import { LoginThrottle } from "./login-throttle.ts";
-import { loginFailures, refreshTokenClaims, refreshTokens, type UserDoc, users } from "./model.ts";
+import {
+  loginFailures,
+  refreshFamilies,
+  refreshTokenClaims,
+  refreshTokens,
+  type UserDoc,
+  users,
+} from "./model.ts";
 import { hashPassword, verifyDecoy, verifyPassword } from "./passwords.ts";
 import { RefreshTokenStore } from "./refresh-tokens.ts";
 
@@ -214,7 +221,8 @@ export default function authService(deps: ServiceDeps): ServiceSchema {
         async handler(ctx: RequestContext<RefreshParams>) {
           const owner = await tokens.findOwner(ctx.params.refreshToken);
           // Someone else's token is left alone, and the answer does not tell whether it exists.
-          if (owner && owner.userId === ctx.meta.user?.id) await tokens.revokeFamily(owner.familyId);
+          if (owner && owner.userId === ctx.meta.user?.id)
+            await tokens.revokeFamily(owner.familyId, owner.userId);
           ctx.meta.$statusCode = 204;
           return null;
         },
@@ -298,6 +306,7 @@ export default function authService(deps: ServiceDeps): ServiceSchema {
       tokens = new RefreshTokenStore(
         await storage.open(refreshTokens),
         await storage.open(refreshTokenClaims),
+        await storage.open(refreshFamilies),
       );
       throttle = new LoginThrottle(await storage.open(loginFailures));
       await housekeeping();

@@ -84,6 +84,22 @@ export const refreshTokenClaims = defineModel<RefreshTokenClaimDoc>({
   indexes: [{ fields: { claimedAt: 1 } }],
 });
 
+/**
+ * A login's chain of rotated refresh tokens. Revocation is recorded here, on the family, so that a
+ * token issued after the revocation (by the winner of a refresh race) is refused too.
+ */
+export interface RefreshFamilyDoc {
+  _id: string;
+  userId: string;
+  revokedAt: Date | null;
+}
+
+export const refreshFamilies = defineModel<RefreshFamilyDoc>({
+  name: "refresh_families",
+  fields: { userId: { type: String, required: true }, revokedAt: { type: Date, default: null } },
+  indexes: [{ fields: { userId: 1 } }, { fields: { revokedAt: 1 } }],
+});
+
 export interface LoginFailureDoc {
   /** `email:<address>:<window>` or `ip:<address>:<window>`. */
   _id: string;

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { type Collection, DuplicateKeyError } from "../../shared/db/index.ts";
 import { newId } from "../../shared/ids.ts";
-import type { RefreshTokenClaimDoc, RefreshTokenDoc } from "./model.ts";
+import type { RefreshFamilyDoc, RefreshTokenClaimDoc, RefreshTokenDoc } from "./model.ts";
 
 export const REFRESH_TOKEN_TTL_MS = 30 * 24 * 60 * 60 * 1000;
 
@@ -15,13 +15,24 @@ export type RotationResult = { ok: true; userId: string; familyId: string } | { 
 export class RefreshTokenStore {
   private readonly tokens: Collection<RefreshTokenDoc>;
   private readonly claims: Collection<RefreshTokenClaimDoc>;
+  private readonly families: Collection<RefreshFamilyDoc>;
 
-  constructor(tokens: Collection<RefreshTokenDoc>, claims: Collection<RefreshTokenClaimDoc>) {
+  constructor(
+    tokens: Collection<RefreshTokenDoc>,
+    claims: Collection<RefreshTokenClaimDoc>,
+    families: Collection<RefreshFamilyDoc>,
+  ) {
     this.tokens = tokens;
     this.claims = claims;
+    this.families = families;
   }
 
-  async issue(userId: string, familyId: string = newId(), now = new Date()): Promise<string> {
+  /** A token of a new family (a login) when no family is given, else the next token of that family. */
+  async issue(userId: string, familyId?: string, now = new Date()): Promise<string> {
+    if (familyId === undefined) {
+      familyId = newId(now.getTime());
+      await this.families.insert({ _id: familyId, userId, revokedAt: null });
+    }
     const token = randomBytes(32).toString("base64url");
     await this.tokens.insert({
       _id: newId(now.getTime()),
@@ -43,11 +54,14 @@ export class RefreshTokenStore {
   async consume(token: string, now = new Date()): Promise<RotationResult> {
     const stored = await this.tokens.findOne({ tokenHash: hashToken(token) });
     if (!stored || stored.expiresAt.getTime() <= now.getTime()) return { ok: false, reused: false };
-    if (stored.revokedAt === null && stored.usedAt === null && (await this.claim(stored._id, now))) {
+    const family = await this.families.findOne({ _id: stored.familyId });
+    const familyRevoked = family !== null && family.revokedAt !== null;
+    const usable = stored.revokedAt === null && stored.usedAt === null && !familyRevoked;
+    if (usable && (await this.claim(stored._id, now))) {
       await this.tokens.updateOne({ _id: stored._id }, { $set: { usedAt: now } });
       return { ok: true, userId: stored.userId, familyId: stored.familyId };
     }
-    await this.revokeFamily(stored.familyId, now);
+    await this.revokeFamily(stored.familyId, stored.userId, now);
     return { ok: false, reused: stored.revokedAt === null };
   }
 
@@ -66,21 +80,27 @@ export class RefreshTokenStore {
     return stored ? { userId: stored.userId, familyId: stored.familyId } : null;
   }
 
-  async revokeFamily(familyId: string, now = new Date()): Promise<void> {
+  async revokeFamily(familyId: string, userId: string, now = new Date()): Promise<void> {
+    await this.families.updateOne({ _id: familyId }, { $set: { userId, revokedAt: now } }, { upsert: true });
     await this.tokens.updateMany({ familyId, revokedAt: null }, { $set: { revokedAt: now } });
   }
 
   async revokeUser(userId: string, now = new Date()): Promise<void> {
+    await this.families.updateMany({ userId, revokedAt: null }, { $set: { revokedAt: now } });
     await this.tokens.updateMany({ userId, revokedAt: null }, { $set: { revokedAt: now } });
   }
 
   async deleteUser(userId: string): Promise<void> {
+    await this.families.deleteMany({ userId });
     await this.tokens.deleteMany({ userId });
   }
 
   /** Expired tokens are useless; a job removes them since not every backend has TTL indexes. */
   async purgeExpired(now = new Date()): Promise<number> {
-    await this.claims.deleteMany({ claimedAt: { $lt: new Date(now.getTime() - REFRESH_TOKEN_TTL_MS) } });
+    const longAgo = new Date(now.getTime() - REFRESH_TOKEN_TTL_MS);
+    await this.claims.deleteMany({ claimedAt: { $lt: longAgo } });
+    // Every token of a family revoked that long ago has expired, those issued after it included.
+    await this.families.deleteMany({ revokedAt: { $lt: longAgo } });
     return this.tokens.deleteMany({ expiresAt: { $lt: now } });
   }
 }

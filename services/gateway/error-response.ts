@@ -44,6 +44,8 @@ const UNAVAILABLE = new Set([
   "REQUEST_REJECTED",
   "QUEUE_FULL",
   "BROKER_NOT_STARTED",
+  // The transporter is disconnected: the request was never sent.
+  "BAD_GATEWAY",
 ]);
 
 function classify(error: ErrorLike): { code: ErrorCode; message: string; data?: ErrorData } {
@@ -54,7 +56,8 @@ function classify(error: ErrorLike): { code: ErrorCode; message: string; data?: 
       data: error.data as ErrorData,
     };
   }
-  const bodyError = error.type ? BODY_ERRORS[error.type] : undefined;
+  const bodyError =
+    error.type && Object.hasOwn(BODY_ERRORS, error.type) ? BODY_ERRORS[error.type] : undefined;
   if (bodyError) return { code: bodyError[0], message: bodyError[1] };
   if (error.type && UNAVAILABLE.has(error.type))
     return { code: "SERVICE_UNAVAILABLE", message: ERROR_CODES.SERVICE_UNAVAILABLE.message };

@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from "node:crypto";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { Config } from "../config.ts";
 
@@ -42,17 +42,25 @@ export async function loadSigningKeys(
   const dir = path.join(config.dataDir, "keys");
   const existing = await readPair(dir);
   if (existing) return existing;
-  await mkdir(dir, { recursive: true });
+  await mkdir(config.dataDir, { recursive: true });
+  // Both files are written into a fresh folder that is then renamed into place: a crash never leaves
+  // half a pair, and when two processes race, the rename of the second fails and it reads the first's.
+  const staging = await mkdtemp(path.join(config.dataDir, "keys-"));
   const pair = generateKeyPair();
+  await writeFile(path.join(staging, PRIVATE_FILE), pair.privateKey, { mode: 0o600 });
+  await writeFile(path.join(staging, PUBLIC_FILE), pair.publicKey);
   try {
-    // `wx`: when two processes race to create the pair, the second one reads the winner's keys.
-    await writeFile(path.join(dir, PRIVATE_FILE), pair.privateKey, { flag: "wx", mode: 0o600 });
-    await writeFile(path.join(dir, PUBLIC_FILE), pair.publicKey, { flag: "wx" });
+    await rename(staging, dir);
     return pair;
   } catch {
-    await new Promise((resolve) => setTimeout(resolve, 50));
     const winner = await readPair(dir);
-    if (!winner) throw new Error(`cannot create development JWT keys in ${dir}`);
-    return winner;
+    if (winner) {
+      await rm(staging, { recursive: true, force: true });
+      return winner;
+    }
+    // A folder holding half a pair: set it aside (never delete a key) and put the new pair in place.
+    await rename(dir, `${dir}-incomplete-${Date.now()}`);
+    await rename(staging, dir);
+    return pair;
   }
 }

@@ -42,6 +42,7 @@ export class MemoryBus implements ChannelBus {
   private readonly recentIds = new Map<string, number>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private inFlight = 0;
+  private sequence = 0;
   private idleWaiters: Array<() => void> = [];
   private closed = false;
   private readonly backoff: (attempt: number) => number;
@@ -59,9 +60,15 @@ export class MemoryBus implements ChannelBus {
     if (messageId && this.isDuplicate(`${channel}:${messageId}`)) return;
     channelPublished.inc({ channel });
     const wire = JSON.stringify(payload);
+    const groups = new Map<string, Subscription[]>();
     for (const subscription of this.subscriptions.filter((s) => s.channel === channel)) {
-      this.deliver(subscription, wire, 1);
+      groups.set(subscription.group, [...(groups.get(subscription.group) ?? []), subscription]);
     }
+    // Like a JetStream consumer: each group gets the message once, shared among its subscribers.
+    for (const members of groups.values()) {
+      this.deliver(members[this.sequence % members.length]!, wire, 1);
+    }
+    this.sequence += 1;
   }
 
   async subscribe<C extends ChannelName>(
