@@ -15,6 +15,7 @@ export const DOCS_HTML = `<!doctype html>
     <meta charset="utf-8" />
     <meta name="viewport" content="width=device-width, initial-scale=1" />
     <title>Goal tracker API</title>
+    <link rel="icon" href="data:," />
     <link rel="stylesheet" href="${API_PREFIX}/docs/assets/swagger-ui.css" />
   </head>
   <body>

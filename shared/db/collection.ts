@@ -75,3 +75,41 @@ export interface Storage {
 export function defineModel<T extends Doc>(model: Omit<ModelDefinition<T>, "__doc">): ModelDefinition<T> {
   return model;
 }
+
+/** Maps a backend's duplicate-key failure to DuplicateKeyError, whatever the operation. */
+export async function guardDuplicates<R>(
+  collection: string,
+  isDuplicate: (error: unknown) => boolean,
+  operation: () => Promise<R>,
+): Promise<R> {
+  try {
+    return await operation();
+  } catch (error) {
+    if (isDuplicate(error)) throw new DuplicateKeyError(collection);
+    throw error;
+  }
+}
+
+/**
+ * Each collection is opened once per storage: two NeDB datastores on one file would each keep their
+ * own copy in memory, and mongoose refuses a model defined twice.
+ */
+export class OpenedCollections {
+  private readonly opened = new Map<string, Promise<Collection<Doc>>>();
+
+  get<T extends Doc>(
+    model: ModelDefinition<T>,
+    load: (model: ModelDefinition<T>) => Promise<Collection<T>>,
+  ): Promise<Collection<T>> {
+    let collection = this.opened.get(model.name);
+    if (!collection) {
+      collection = load(model) as Promise<Collection<Doc>>;
+      this.opened.set(model.name, collection);
+    }
+    return collection as Promise<Collection<T>>;
+  }
+
+  clear(): void {
+    this.opened.clear();
+  }
+}

@@ -2,7 +2,8 @@ import mongoose, { type Connection, type Model, Schema } from "mongoose";
 import {
   type Collection,
   type Doc,
-  DuplicateKeyError,
+  guardDuplicates,
+  OpenedCollections,
   type Filter,
   type FindOptions,
   type ModelDefinition,
@@ -76,13 +77,8 @@ class MongoCollection<T extends Doc> implements Collection<T> {
     return (await this.model.deleteMany(filter).exec()).deletedCount;
   }
 
-  private async guard<R>(operation: () => Promise<R>): Promise<R> {
-    try {
-      return await operation();
-    } catch (error) {
-      if (isDuplicateKey(error)) throw new DuplicateKeyError(this.name);
-      throw error;
-    }
+  private guard<R>(operation: () => Promise<R>): Promise<R> {
+    return guardDuplicates(this.name, isDuplicateKey, operation);
   }
 }
 
@@ -94,7 +90,7 @@ class MongoCollection<T extends Doc> implements Collection<T> {
 export class MongoStorage implements Storage {
   readonly kind = "mongodb" as const;
   private connection: Connection | null = null;
-  private readonly opened = new Map<string, Promise<Collection<Doc>>>();
+  private readonly opened = new OpenedCollections();
   private readonly url: string;
 
   constructor(url: string) {
@@ -114,12 +110,7 @@ export class MongoStorage implements Storage {
   }
 
   open<T extends Doc>(definition: ModelDefinition<T>): Promise<Collection<T>> {
-    let collection = this.opened.get(definition.name);
-    if (!collection) {
-      collection = this.load(definition) as Promise<Collection<Doc>>;
-      this.opened.set(definition.name, collection);
-    }
-    return collection as Promise<Collection<T>>;
+    return this.opened.get(definition, (definition) => this.load(definition));
   }
 
   private async load<T extends Doc>(definition: ModelDefinition<T>): Promise<Collection<T>> {

@@ -5,7 +5,8 @@ import type * as Nedb from "@seald-io/nedb";
 import {
   type Collection,
   type Doc,
-  DuplicateKeyError,
+  guardDuplicates,
+  OpenedCollections,
   type Filter,
   type FindOptions,
   type ModelDefinition,
@@ -33,12 +34,7 @@ class NedbCollection<T extends Doc> implements Collection<T> {
   }
 
   async insert(doc: T): Promise<T> {
-    try {
-      return (await this.store.insertAsync(doc)) as T;
-    } catch (error) {
-      if (isUniqueViolation(error)) throw new DuplicateKeyError(this.name);
-      throw error;
-    }
+    return (await this.guard(() => this.store.insertAsync(doc))) as T;
   }
 
   findOne(filter: Filter): Promise<T | null> {
@@ -91,13 +87,8 @@ class NedbCollection<T extends Doc> implements Collection<T> {
     return this.store.removeAsync(filter, { multi: true });
   }
 
-  private async guard<R>(operation: () => Promise<R>): Promise<R> {
-    try {
-      return await operation();
-    } catch (error) {
-      if (isUniqueViolation(error)) throw new DuplicateKeyError(this.name);
-      throw error;
-    }
+  private guard<R>(operation: () => Promise<R>): Promise<R> {
+    return guardDuplicates(this.name, isUniqueViolation, operation);
   }
 }
 
@@ -105,8 +96,7 @@ class NedbCollection<T extends Doc> implements Collection<T> {
 export class NedbStorage implements Storage {
   readonly kind = "nedb" as const;
   private readonly stores: Datastore<Doc>[] = [];
-  /** One datastore per file: two would each keep their own copy in memory. */
-  private readonly opened = new Map<string, Promise<Collection<Doc>>>();
+  private readonly opened = new OpenedCollections();
   private readonly dataDir: string;
 
   constructor(dataDir: string) {
@@ -114,12 +104,7 @@ export class NedbStorage implements Storage {
   }
 
   open<T extends Doc>(model: ModelDefinition<T>): Promise<Collection<T>> {
-    let collection = this.opened.get(model.name);
-    if (!collection) {
-      collection = this.load(model) as Promise<Collection<Doc>>;
-      this.opened.set(model.name, collection);
-    }
-    return collection as Promise<Collection<T>>;
+    return this.opened.get(model, (definition) => this.load(definition));
   }
 
   private async load<T extends Doc>(model: ModelDefinition<T>): Promise<Collection<T>> {

@@ -1,4 +1,5 @@
 import { generateKeyPair } from "../../shared/auth/keys.ts";
+import { Api } from "./api.ts";
 import { loadConfig, type ServiceName } from "../../shared/config.ts";
 import { startSystem } from "../../shared/runtime.ts";
 import { Cluster } from "../../scripts/cluster-lib.ts";
@@ -72,4 +73,21 @@ async function startDistributed(env: Record<string, string>): Promise<Stack> {
 /** The whole system, reachable over HTTP, on the stack this run is for. */
 export function startStack(env: Record<string, string> = {}): Promise<Stack> {
   return STACK === "distributed" ? startDistributed(env) : startEmbedded(env);
+}
+
+export interface StackUnderTest {
+  readonly stack: Stack;
+  readonly api: Api;
+}
+
+/** Starts a system before the enclosing suite and stops it after; the suite reads `.api` and `.stack`. */
+export function useStack(env: Record<string, string> = {}): StackUnderTest {
+  const context = {} as { stack: Stack; api: Api };
+  before(async function () {
+    this.timeout(60_000);
+    context.stack = await startStack(env);
+    context.api = new Api(context.stack.baseUrl);
+  });
+  after(async () => context.stack?.stop());
+  return context;
 }
