@@ -1,8 +1,11 @@
 import type { ServiceSchema } from "moleculer";
 import type { ServiceName } from "../shared/config.ts";
 import type { ServiceDeps } from "../shared/runtime-types.ts";
+import activityService from "./activity/activity.service.ts";
 import authService from "./auth/auth.service.ts";
 import gatewayService from "./gateway/gateway.service.ts";
+import goalsService from "./goals/goals.service.ts";
+import streakService from "./streak/streak.service.ts";
 
 export interface ServiceEntry {
   create: (deps: ServiceDeps) => ServiceSchema;
@@ -12,5 +15,8 @@ export interface ServiceEntry {
 
 export const SERVICES: Record<ServiceName, ServiceEntry> = {
   auth: { create: authService, usesDatabase: true },
+  goals: { create: goalsService, usesDatabase: true },
+  activity: { create: activityService, usesDatabase: true },
+  streak: { create: streakService, usesDatabase: true },
   gateway: { create: gatewayService, usesDatabase: false },
 };

@@ -11,6 +11,10 @@ export interface RequestMeta {
   user?: AuthUser | null;
   requestId?: string;
   clientIp?: string;
+  /** The `Idempotency-Key` header, when sent. */
+  idempotencyKey?: string;
+  /** The version in an `If-Match` header, when sent. */
+  ifMatch?: number;
   $statusCode?: number;
   $location?: string;
   $responseType?: string;

@@ -6,7 +6,14 @@ import { AppError, type ErrorDetail } from "./errors.ts";
 export type JsonSchema = Record<string, unknown>;
 
 function createAjv(coerceTypes: boolean): Ajv {
-  const ajv = new Ajv({ allErrors: true, strict: true, useDefaults: true, coerceTypes });
+  // strictRequired is off: oneOf and if/then branches name properties declared beside them, not inside.
+  const ajv = new Ajv({
+    allErrors: true,
+    strict: true,
+    strictRequired: false,
+    useDefaults: true,
+    coerceTypes,
+  });
   addFormats.default(ajv);
   return ajv;
 }

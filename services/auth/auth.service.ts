@@ -172,6 +172,7 @@ export default function authService(deps: ServiceDeps): ServiceSchema {
           }
           usersRegistered.inc();
           ctx.meta.$statusCode = 201;
+          ctx.meta.$location = "/api/v1/me";
           return session(user);
         },
       },
@@ -277,6 +278,22 @@ export default function authService(deps: ServiceDeps): ServiceSchema {
           await tokens.revokeUser(user._id, now);
           ctx.meta.$statusCode = 204;
           return null;
+        },
+      },
+
+      /** A user's calendar settings, for the services that compute local dates and periods. */
+      settings: {
+        visibility: "public",
+        params: {
+          type: "object",
+          additionalProperties: false,
+          required: ["userId"],
+          properties: { userId: { type: "string", minLength: 1, maxLength: 64 } },
+        },
+        async handler(ctx: RequestContext<{ userId: string }>) {
+          const user = await userStore.findOne({ _id: ctx.params.userId, deletedAt: null });
+          if (!user) throw new AppError("UNAUTHORIZED", "The account no longer exists");
+          return { timezone: user.timezone, dayStartHour: user.dayStartHour, weekStart: user.weekStart };
         },
       },
 

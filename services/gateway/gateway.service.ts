@@ -15,7 +15,15 @@ import type { ServiceDeps } from "../../shared/runtime-types.ts";
 import { DOCS_CONTENT_SECURITY_POLICY, DOCS_HTML, docsAsset } from "./docs.ts";
 import { toErrorResponse } from "./error-response.ts";
 import { RateLimiter } from "./rate-limiter.ts";
-import { assertJsonBody, bearerToken, buildParams, clientAddress, requestIdOf } from "./request.ts";
+import {
+  assertJsonBody,
+  bearerToken,
+  buildParams,
+  clientAddress,
+  idempotencyKeyOf,
+  ifMatchVersion,
+  requestIdOf,
+} from "./request.ts";
 
 /** What moleculer-web attaches to the request as it routes it. */
 interface GatewayRequest extends IncomingMessage {
@@ -87,6 +95,8 @@ export default function gatewayService(deps: ServiceDeps): ServiceSchema {
     ctx.meta.user = user;
     ctx.meta.requestId = ctx.requestID ?? undefined;
     ctx.meta.clientIp = address;
+    ctx.meta.ifMatch = ifMatchVersion(req);
+    ctx.meta.idempotencyKey = idempotencyKeyOf(req);
     const raw = req.$params as {
       params?: Record<string, unknown>;
       query?: Record<string, unknown>;
@@ -100,7 +110,7 @@ export default function gatewayService(deps: ServiceDeps): ServiceSchema {
   function afterCall(ctx: Context<unknown, RequestMeta>, req: GatewayRequest, data: unknown): unknown {
     const spec = req.$spec;
     if (spec && ctx.meta.$statusCode === undefined) ctx.meta.$statusCode = spec.status;
-    if (ctx.meta.$statusCode === 201) ctx.meta.$location ??= API_PREFIX + "/me";
+    if (ctx.meta.$statusCode === 201) ctx.meta.$location ??= API_PREFIX + (spec?.path ?? "");
     return ctx.meta.$statusCode === 204 ? null : data;
   }
 

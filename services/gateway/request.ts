@@ -74,3 +74,26 @@ export function buildParams(
   if (shadowing.length > 0) throw new AppError("VALIDATION_ERROR", undefined, { details: shadowing });
   return { ...body, ...query, ...pathParams };
 }
+
+/** `If-Match: 3`, `"3"` or `W/"3"` → 3; absent → undefined; anything else is a bad request. */
+export function ifMatchVersion(req: IncomingMessage): number | undefined {
+  const header = req.headers["if-match"];
+  if (header === undefined) return undefined;
+  const match = /^(?:W\/)?"?([1-9][0-9]{0,8})"?$/.exec(String(header).trim());
+  if (!match) throw new AppError("BAD_REQUEST", "If-Match must carry a goal version, such as 3");
+  return Number(match[1]);
+}
+
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,64}$/;
+
+/** The Idempotency-Key header: at most 64 visible ASCII characters. */
+export function idempotencyKeyOf(req: IncomingMessage): string | undefined {
+  const header = req.headers["idempotency-key"];
+  if (header === undefined) return undefined;
+  if (typeof header !== "string" || !IDEMPOTENCY_KEY.test(header)) {
+    throw new AppError("VALIDATION_ERROR", undefined, {
+      details: [{ path: "/headers/idempotency-key", message: "must be 1 to 64 visible ASCII characters" }],
+    });
+  }
+  return header;
+}

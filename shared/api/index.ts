@@ -1,8 +1,20 @@
+import { activityRoutes } from "./activities.ts";
 import { authRoutes } from "./auth.ts";
+import { goalHistoryRoutes, goalRoutes } from "./goals.ts";
+import { insightRoutes } from "./insights.ts";
 import { operationRoutes } from "./operations.ts";
+import { templateRoutes } from "./templates.ts";
 import type { RouteSpec } from "./route.ts";
 
 export * from "./route.ts";
 
 /** Every public route, in the order the documentation lists them. */
-export const ROUTES: readonly RouteSpec[] = [...Object.values(authRoutes), ...Object.values(operationRoutes)];
+export const ROUTES: readonly RouteSpec[] = [
+  ...Object.values(authRoutes),
+  ...Object.values(goalRoutes),
+  ...Object.values(goalHistoryRoutes),
+  ...Object.values(templateRoutes),
+  ...Object.values(activityRoutes),
+  ...Object.values(insightRoutes),
+  ...Object.values(operationRoutes),
+];

@@ -41,11 +41,9 @@ function successResponse(route: RouteSpec): Record<string, unknown> {
       content: { [route.responseMediaType]: { schema: { type: "string" } } },
     };
   }
-  return {
-    description: route.status === 201 ? "Created" : "OK",
-    headers,
-    content: { "application/json": { schema: route.response ?? {} } },
-  };
+  const content: Record<string, unknown> = { "application/json": { schema: route.response ?? {} } };
+  for (const type of route.extraMediaTypes ?? []) content[type] = { schema: { type: "string" } };
+  return { description: route.status === 201 ? "Created" : "OK", headers, content };
 }
 
 function errorResponses(codes: ErrorCode[]): Record<string, unknown> {

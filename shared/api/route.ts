@@ -29,8 +29,10 @@ export interface RouteSpec {
   largeBody?: boolean;
   status: number;
   response?: JsonSchema;
-  /** Non-JSON success bodies (HTML, scripts, CSV) by media type. */
+  /** Non-JSON success bodies (HTML, scripts) by media type. */
   responseMediaType?: string;
+  /** Media types the route can answer besides JSON (such as text/csv), chosen by a query parameter. */
+  extraMediaTypes?: string[];
   /** Errors this route can answer beyond the ones every route of its kind can. */
   errors: ErrorCode[];
   /** Health, readiness and the API description are never rate limited. */
@@ -53,11 +55,18 @@ export function actionParamsSchema(route: RouteSpec): ActionParams {
   const body = (route.body ?? {}) as ObjectSchema;
   const query = (route.query ?? {}) as ObjectSchema;
   const pathNames = Object.keys(route.pathParams ?? {});
+  // Rules across body fields (oneOf, if/then, …) still name the same top-level keys once merged.
+  const combinators = Object.fromEntries(
+    Object.entries(body).filter(([keyword]) =>
+      ["oneOf", "anyOf", "allOf", "not", "if", "then", "else"].includes(keyword),
+    ),
+  );
   return {
     type: "object",
     additionalProperties: false,
     properties: { ...route.pathParams, ...query.properties, ...body.properties },
     required: [...pathNames, ...(query.required ?? []), ...(body.required ?? [])],
+    ...combinators,
   } as ActionParams;
 }
 

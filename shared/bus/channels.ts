@@ -1,6 +1,53 @@
+import type { GoalRules, LocalDate } from "../domain/goal-types.ts";
+
+/** A goal as the services that keep derived data of it need to know it. */
+export interface GoalState {
+  goalId: string;
+  userId: string;
+  /** The goal's version: a consumer keeps the highest it has seen. */
+  version: number;
+  rules: GoalRules;
+  status: "active" | "completed" | "archived";
+}
+
+/** One version of one activity: consumers keep the highest version per activity id. */
+export interface ActivityChange {
+  activityId: string;
+  goalId: string;
+  userId: string;
+  version: number;
+  localDate: LocalDate;
+  quantity: number;
+  deleted: boolean;
+  occurredAt: string;
+  goal: GoalState;
+  /** The user's today when the change was made (zone and day start applied). */
+  today: LocalDate;
+}
+
 /** Durable messages between services: channel name → payload. */
 export interface ChannelPayloads {
   "user.deleted": { userId: string; deletedAt: string };
+  "activity.changed": ActivityChange;
+  "goal.changed": GoalState & { today: LocalDate };
+  "goal.deleted": { goalId: string; userId: string };
+  "streak.milestone": {
+    goalId: string;
+    userId: string;
+    milestone: number;
+    current: number;
+    lastMetDate: LocalDate | null;
+  };
+  "streak.broken": { goalId: string; userId: string; previous: number; lastMetDate: LocalDate | null };
+  "goal.completed": { goalId: string; userId: string; completedOn: LocalDate };
+  "goal.skips.changed": {
+    goalId: string;
+    userId: string;
+    dates: LocalDate[];
+    skipped: boolean;
+    goal: GoalState;
+    today: LocalDate;
+  };
 }
 
 export type ChannelName = keyof ChannelPayloads;

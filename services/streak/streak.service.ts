@@ -1,0 +1,370 @@
+import type { ServiceBroker, ServiceSchema } from "moleculer";
+import type { ActivityChange, ChannelPayloads, GoalState } from "../../shared/bus/channels.ts";
+import type { RequestContext } from "../../shared/context.ts";
+import { type Collection, DuplicateKeyError } from "../../shared/db/index.ts";
+import { addDays, compareDates, maxDate, minDate, periodContaining } from "../../shared/domain/calendar.ts";
+import type { GoalRules, LocalDate, PeriodState, Progress } from "../../shared/domain/goal-types.ts";
+import {
+  type LedgerSnapshot,
+  applyDayChanges,
+  periodStates,
+  recompute,
+  viewAt,
+} from "../../shared/domain/ledger.ts";
+import { periodKindOf } from "../../shared/domain/periods.ts";
+import { progressOf } from "../../shared/domain/progress.ts";
+import { milestonesReached } from "../../shared/domain/streaks.ts";
+import { KeyedLock } from "../../shared/keyed-lock.ts";
+import { healthMixin } from "../../shared/mixins.ts";
+import type { ServiceDeps } from "../../shared/runtime-types.ts";
+import { ledgerStoreFor } from "./ledger-store.ts";
+import {
+  type GoalDayDoc,
+  goalDays,
+  type GoalLedgerDoc,
+  goalLedgers,
+  streakNotices,
+  type StreakNoticeDoc,
+  trackedActivities,
+  type TrackedActivityDoc,
+} from "./model.ts";
+
+const PROGRESS_PACE_DAYS = 14;
+
+const goalStateSchema = { type: "object" } as const;
+const localDateSchema = { type: "string", pattern: "^\\d{4}-\\d{2}-\\d{2}$" } as const;
+
+function newest(stored: GoalState | undefined, incoming: GoalState): GoalState {
+  return stored && stored.version >= incoming.version ? stored : incoming;
+}
+
+function sameRules(a: GoalRules, b: GoalRules): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+export interface GoalDerived {
+  progress: Progress | null;
+  streak: LedgerSnapshot["streak"] | null;
+  strength: number | null;
+}
+
+/**
+ * Each goal's period ledger: day totals from activity changes (idempotent, any order), streaks,
+ * strength, progress and series, and the once-only streak and completion notices. Owns
+ * `tracked_activities`, `goal_days`, `goal_ledgers` and `streak_notices`.
+ */
+export default function streakService(deps: ServiceDeps): ServiceSchema {
+  const { storage, bus } = deps;
+  const lock = new KeyedLock();
+  let broker: ServiceBroker;
+  let tracked: Collection<TrackedActivityDoc>;
+  let days: Collection<GoalDayDoc>;
+  let ledgers: Collection<GoalLedgerDoc>;
+  let notices: Collection<StreakNoticeDoc>;
+
+  async function refreshDay(goalId: string, userId: string, date: LocalDate): Promise<void> {
+    const contributing = await tracked.find({ goalId, date, deleted: false });
+    const total = contributing.reduce((sum, activity) => sum + activity.quantity, 0);
+    const id = `${goalId}:${date}`;
+    await days.updateOne({ _id: id }, { $set: { goalId, userId, date, total } }, { upsert: true });
+    await days.deleteOne({ _id: id, total: 0, skipped: { $ne: true } });
+  }
+
+  /** Records a notice once; returns whether this call was the first. */
+  async function firstNotice(id: string, goal: GoalState): Promise<boolean> {
+    try {
+      await notices.insert({ _id: id, goalId: goal.goalId, userId: goal.userId, createdAt: new Date() });
+      return true;
+    } catch (error) {
+      if (error instanceof DuplicateKeyError) return false;
+      throw error;
+    }
+  }
+
+  async function announce(
+    goal: GoalState,
+    before: LedgerSnapshot | null,
+    after: LedgerSnapshot,
+    totalToDate: number,
+    today: LocalDate,
+  ) {
+    const previous = before?.streak.current ?? 0;
+    for (const milestone of milestonesReached(previous, after.streak.current)) {
+      if (await firstNotice(`${goal.goalId}:milestone:${milestone}`, goal)) {
+        const payload: ChannelPayloads["streak.milestone"] = {
+          goalId: goal.goalId,
+          userId: goal.userId,
+          milestone,
+          current: after.streak.current,
+          lastMetDate: after.streak.lastMetDate,
+        };
+        await bus.publish("streak.milestone", payload);
+      }
+    }
+    if (previous > 0 && after.streak.current === 0 && before?.streak.lastMetDate) {
+      if (await firstNotice(`${goal.goalId}:broken:${before.streak.lastMetDate}`, goal)) {
+        await bus.publish("streak.broken", {
+          goalId: goal.goalId,
+          userId: goal.userId,
+          previous,
+          lastMetDate: before.streak.lastMetDate,
+        });
+      }
+    }
+    if (goal.rules.pattern === "target" && goal.rules.target !== null && goal.status !== "archived") {
+      const reached = totalToDate >= goal.rules.target;
+      if (reached !== (goal.status === "completed")) {
+        await broker.call("goals.syncCompletion", { goalId: goal.goalId, completed: reached });
+      }
+      if (reached && (await firstNotice(`${goal.goalId}:completed`, goal))) {
+        await bus.publish("goal.completed", { goalId: goal.goalId, userId: goal.userId, completedOn: today });
+      }
+    }
+  }
+
+  /** Brings one goal's snapshot up to date after its days changed; the caller holds the goal's lock. */
+  async function update(
+    incoming: GoalState,
+    changedDates: LocalDate[],
+    today: LocalDate,
+    totalDelta: number,
+  ): Promise<void> {
+    const ledger = await ledgers.findOne({ _id: incoming.goalId });
+    const goal = newest(ledger?.goal, incoming);
+    if (goal.rules.pattern === "milestone") return;
+    const store = ledgerStoreFor(days, goal.goalId);
+    const rulesChanged = !ledger || !sameRules(ledger.goal.rules, goal.rules);
+    const snapshot = rulesChanged
+      ? await recompute(goal.rules, store, today)
+      : await applyDayChanges(goal.rules, ledger.snapshot, changedDates, store, today);
+    const totalToDate = (ledger?.totalToDate ?? 0) + totalDelta;
+    await ledgers.updateOne(
+      { _id: goal.goalId },
+      { $set: { userId: goal.userId, goal, snapshot, totalToDate, updatedAt: new Date() } },
+      { upsert: true },
+    );
+    await announce(goal, ledger?.snapshot ?? null, snapshot, totalToDate, today);
+  }
+
+  function applyActivity(change: ActivityChange): Promise<void> {
+    return lock.run(change.goalId, async () => {
+      const previous = await tracked.findOne({ _id: change.activityId });
+      if (previous && previous.version >= change.version) return; // a replay or an older version
+      const next: TrackedActivityDoc = {
+        _id: change.activityId,
+        goalId: change.goalId,
+        userId: change.userId,
+        date: change.localDate,
+        quantity: change.quantity,
+        version: change.version,
+        deleted: change.deleted,
+      };
+      if (previous) {
+        const { _id, ...fields } = next;
+        const won = await tracked.updateOne({ _id, version: previous.version }, { $set: fields });
+        if (won === 0) return;
+      } else {
+        try {
+          await tracked.insert(next);
+        } catch (error) {
+          if (error instanceof DuplicateKeyError) return;
+          throw error;
+        }
+      }
+      const before = previous && !previous.deleted ? previous.quantity : 0;
+      const after = change.deleted ? 0 : change.quantity;
+      const dates = [
+        ...new Set([previous?.date, change.localDate].filter((d): d is LocalDate => d !== undefined)),
+      ];
+      for (const date of dates) await refreshDay(change.goalId, change.userId, date);
+      await update(change.goal, dates, change.today, after - before);
+    });
+  }
+
+  function applySkips(change: ChannelPayloads["goal.skips.changed"]): Promise<void> {
+    return lock.run(change.goalId, async () => {
+      for (const date of change.dates) {
+        const id = `${change.goalId}:${date}`;
+        await days.updateOne(
+          { _id: id },
+          { $set: { goalId: change.goalId, userId: change.userId, date, skipped: change.skipped } },
+          { upsert: true },
+        );
+        if (!change.skipped) await refreshDay(change.goalId, change.userId, date);
+      }
+      await update(change.goal, change.dates, change.today, 0);
+    });
+  }
+
+  function rulesChanged(goal: GoalState, today: LocalDate): Promise<void> {
+    return lock.run(goal.goalId, () => update(goal, [], today, 0));
+  }
+
+  async function derivedOf(
+    goal: GoalState,
+    ledger: GoalLedgerDoc | undefined,
+    today: LocalDate,
+  ): Promise<GoalDerived> {
+    const current = newest(ledger?.goal, goal);
+    const rules = current.rules;
+    const store = ledgerStoreFor(days, goal.goalId);
+    if (rules.pattern === "milestone") {
+      return {
+        progress: progressOf(rules, null, { today, totalToDate: 0, recentDays: [] }),
+        streak: null,
+        strength: null,
+      };
+    }
+    const snapshot =
+      ledger && sameRules(ledger.goal.rules, rules)
+        ? await viewAt(rules, ledger.snapshot, store, today)
+        : await recompute(rules, store, today);
+    const period = currentPeriod(rules, today);
+    const states = period ? await periodStates(rules, store, period.startDate, period.endDate, today) : [];
+    const recentDays = await store.days(addDays(today, 1 - PROGRESS_PACE_DAYS), today);
+    const progress = progressOf(rules, states[0] ?? null, {
+      today,
+      totalToDate: ledger?.totalToDate ?? 0,
+      recentDays,
+    });
+    return { progress, streak: snapshot.streak, strength: snapshot.strength };
+  }
+
+  function currentPeriod(
+    rules: GoalRules,
+    today: LocalDate,
+  ): { startDate: LocalDate; endDate: LocalDate } | null {
+    const kind = periodKindOf(rules);
+    if (!kind) return null;
+    const clamped = rules.endDate
+      ? minDate(maxDate(today, rules.startDate), rules.endDate)
+      : maxDate(today, rules.startDate);
+    return periodContaining(clamped, kind, rules.weekStart);
+  }
+
+  async function forget(filter: Record<string, unknown>): Promise<void> {
+    await tracked.deleteMany(filter);
+    await days.deleteMany(filter);
+    await notices.deleteMany(filter);
+  }
+
+  return {
+    name: "streak",
+    mixins: [healthMixin({ database: () => storage.ping(), bus: () => bus.ping() })],
+
+    actions: {
+      /** Progress, streak and strength of a user's goals in one call (a goal list is not N calls). */
+      views: {
+        visibility: "public",
+        params: {
+          type: "object",
+          additionalProperties: false,
+          required: ["today", "goals"],
+          properties: {
+            today: localDateSchema,
+            goals: { type: "array", maxItems: 100, items: goalStateSchema },
+          },
+        },
+        async handler(ctx: RequestContext<{ today: LocalDate; goals: GoalState[] }>) {
+          const { today, goals } = ctx.params;
+          const stored = await ledgers.find({ _id: { $in: goals.map((goal) => goal.goalId) } });
+          const byId = new Map(stored.map((ledger) => [ledger._id, ledger]));
+          const entries = await Promise.all(
+            goals.map(
+              async (goal) => [goal.goalId, await derivedOf(goal, byId.get(goal.goalId), today)] as const,
+            ),
+          );
+          return Object.fromEntries(entries);
+        },
+      },
+
+      series: {
+        visibility: "public",
+        params: {
+          type: "object",
+          additionalProperties: false,
+          required: ["goal", "from", "to", "today"],
+          properties: {
+            goal: goalStateSchema,
+            from: localDateSchema,
+            to: localDateSchema,
+            today: localDateSchema,
+          },
+        },
+        async handler(
+          ctx: RequestContext<{ goal: GoalState; from: LocalDate; to: LocalDate; today: LocalDate }>,
+        ) {
+          const { goal, today } = ctx.params;
+          const ledger = (await ledgers.findOne({ _id: goal.goalId })) ?? undefined;
+          const derived = await derivedOf(goal, ledger, today);
+          const rules = newest(ledger?.goal, goal).rules;
+          const from = maxDate(ctx.params.from, rules.startDate);
+          const to = rules.endDate ? minDate(ctx.params.to, rules.endDate) : ctx.params.to;
+          const states: PeriodState[] =
+            rules.pattern === "milestone" || compareDates(from, to) > 0
+              ? []
+              : await periodStates(rules, ledgerStoreFor(days, goal.goalId), from, to, today);
+          return {
+            goalId: goal.goalId,
+            current: derived.progress,
+            series: states.map((state) => ({
+              startDate: state.startDate,
+              endDate: state.endDate,
+              value: state.value,
+              met: state.status === "met",
+              skipped: state.status === "skipped",
+            })),
+          };
+        },
+      },
+
+      applyActivity: {
+        visibility: "public",
+        async handler(ctx: RequestContext<ActivityChange>) {
+          await applyActivity(ctx.params);
+          return { ok: true };
+        },
+      },
+
+      applySkips: {
+        visibility: "public",
+        async handler(ctx: RequestContext<ChannelPayloads["goal.skips.changed"]>) {
+          await applySkips(ctx.params);
+          return { ok: true };
+        },
+      },
+
+      rulesChanged: {
+        visibility: "public",
+        async handler(ctx: RequestContext<{ goal: GoalState; today: LocalDate }>) {
+          await rulesChanged(ctx.params.goal, ctx.params.today);
+          return { ok: true };
+        },
+      },
+    },
+
+    async started() {
+      broker = this.broker;
+      tracked = await storage.open(trackedActivities);
+      days = await storage.open(goalDays);
+      ledgers = await storage.open(goalLedgers);
+      notices = await storage.open(streakNotices);
+      await bus.subscribe("activity.changed", "streak", applyActivity);
+      await bus.subscribe("goal.skips.changed", "streak", applySkips);
+      await bus.subscribe("goal.changed", "streak", async (change) => {
+        const { today, ...goal } = change;
+        await rulesChanged(goal, today);
+      });
+      await bus.subscribe("goal.deleted", "streak", async ({ goalId }) => {
+        await lock.run(goalId, async () => {
+          await forget({ goalId });
+          await ledgers.deleteOne({ _id: goalId });
+        });
+      });
+      await bus.subscribe("user.deleted", "streak", async ({ userId }) => {
+        await forget({ userId });
+        await ledgers.deleteMany({ userId });
+      });
+    },
+  };
+}

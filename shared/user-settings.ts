@@ -1,0 +1,13 @@
+import type { Context } from "moleculer";
+import type { WeekStart } from "./domain/profile.ts";
+
+export interface UserSettings {
+  timezone: string;
+  dayStartHour: number;
+  weekStart: WeekStart;
+}
+
+/** The calendar settings of a user, from the auth service that owns them. */
+export function userSettings(ctx: Context<unknown, object>, userId: string): Promise<UserSettings> {
+  return ctx.call<UserSettings, { userId: string }>("auth.settings", { userId });
+}
