@@ -186,9 +186,9 @@ export default function activityService(deps: ServiceDeps): ServiceSchema {
     return activity;
   }
 
-  async function sweepOutbox(): Promise<void> {
+  async function sweepOutbox(graceMs = OUTBOX_GRACE_MS): Promise<void> {
     const stale = await activityStore.find(
-      { unpublished: true, updatedAt: { $lt: new Date(Date.now() - OUTBOX_GRACE_MS) } },
+      { unpublished: true, updatedAt: { $lt: new Date(Date.now() - graceMs) } },
       { limit: 100 },
     );
     for (const activity of stale) {
@@ -328,6 +328,21 @@ export default function activityService(deps: ServiceDeps): ServiceSchema {
           await propagate(ctx, tombstone, changeOf(tombstone, goal.state, settings));
           ctx.meta.$statusCode = 204;
           return null;
+        },
+      },
+
+      /** Publishes what a crash left unpublished and drops expired idempotency keys; runs every 10 s. */
+      sweep: {
+        visibility: "public",
+        params: {
+          type: "object",
+          additionalProperties: false,
+          properties: { graceMs: { type: "integer", minimum: 0, default: OUTBOX_GRACE_MS } },
+        },
+        async handler(ctx: RequestContext<{ graceMs: number }>) {
+          await sweepOutbox(ctx.params.graceMs);
+          await idempotency.purgeExpired();
+          return { ok: true };
         },
       },
 

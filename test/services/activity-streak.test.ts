@@ -1,0 +1,136 @@
+import { expect } from "chai";
+import type { ActivityChange, ChannelPayloads, GoalState } from "../../shared/bus/channels.ts";
+import type { RequestMeta } from "../../shared/context.ts";
+import { activities } from "../../services/activity/model.ts";
+import { type ServiceHarness, startServices } from "../helpers/service-harness.ts";
+
+interface Goal {
+  id: string;
+  streak: { current: number; longest: number } | null;
+  progress: { value: number } | null;
+}
+
+const DAY = 86_400_000;
+const dateDaysAgo = (n: number) => new Date(Date.now() - n * DAY).toISOString().slice(0, 10);
+
+async function eventually(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error("condition not met in time");
+}
+
+describe("activity and streak services (brokers of their own)", function () {
+  this.timeout(30_000);
+  let harness: ServiceHarness;
+  let meta: RequestMeta;
+  const milestones: ChannelPayloads["streak.milestone"][] = [];
+
+  before(async function () {
+    harness = await startServices(["auth", "goals", "activity", "streak"]);
+    const session = await harness.call<{ user: { id: string } }>("auth.register", {
+      email: "svc@example.test",
+      password: "password1",
+    });
+    meta = { user: { id: session.user.id, role: "user" } };
+    await harness.system.bus.subscribe("streak.milestone", "test-observer", async (payload) => {
+      milestones.push(payload);
+    });
+  });
+  after(async () => harness?.stop());
+
+  const createGoal = (body: Record<string, unknown>) =>
+    harness.call<Goal>(
+      "goals.create",
+      { title: "g", pattern: "daily", startDate: dateDaysAgo(10), ...body },
+      meta,
+    );
+  const readGoal = (id: string) => harness.call<Goal>("goals.get", { id }, meta);
+  const goalState = async (goalId: string) =>
+    (
+      await harness.call<{ state: GoalState }>("goals.forLogging", {
+        goalId,
+        userId: meta.user!.id,
+        weekStart: "monday",
+      })
+    ).state;
+
+  it("loses nothing when a crash struck between the insert and the publish: the outbox sweeper publishes it", async () => {
+    const goal = await createGoal({});
+    const store = await harness.system.storage.open(activities);
+    const now = new Date();
+    // What a crash right after the insert leaves behind: the activity, marked unpublished.
+    await store.insert({
+      _id: `crashed-${Date.now()}`,
+      userId: meta.user!.id,
+      goalId: goal.id,
+      quantity: 1,
+      note: null,
+      occurredAt: now,
+      localDate: dateDaysAgo(0),
+      milestoneId: null,
+      createdAt: now,
+      updatedAt: now,
+      version: 1,
+      deleted: false,
+      unpublished: true,
+    });
+    expect((await readGoal(goal.id)).streak?.current).to.equal(0);
+    await harness.call("activity.sweep", { graceMs: 0 });
+    await eventually(async () => (await readGoal(goal.id)).streak?.current === 1);
+    const remaining = await store.count({ goalId: goal.id, unpublished: true });
+    expect(remaining).to.equal(0);
+  });
+
+  it("applies each activity version once, in any order: replays and older versions change nothing", async () => {
+    const goal = await createGoal({ target: 10 });
+    const state = await goalState(goal.id);
+    const change = (version: number, quantity: number): ActivityChange => ({
+      activityId: `act-${goal.id}`,
+      goalId: goal.id,
+      userId: meta.user!.id,
+      version,
+      localDate: dateDaysAgo(0),
+      quantity,
+      deleted: false,
+      occurredAt: new Date().toISOString(),
+      goal: state,
+      today: dateDaysAgo(0),
+    });
+    await harness.call("streak.applyActivity", change(2, 3));
+    await harness.call("streak.applyActivity", change(1, 1));
+    await harness.call("streak.applyActivity", change(2, 3));
+    await harness.system.bus.publish("activity.changed", change(2, 3));
+    await harness.system.bus.publish("activity.changed", change(1, 1));
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect((await readGoal(goal.id)).progress?.value).to.equal(3);
+    await harness.call("streak.applyActivity", { ...change(3, 3), deleted: true });
+    expect((await readGoal(goal.id)).progress?.value).to.equal(0);
+  });
+
+  it("announces a streak milestone once per goal, however often its events arrive", async () => {
+    const goal = await createGoal({ startDate: dateDaysAgo(2) });
+    const ids: string[] = [];
+    for (const n of [2, 1, 0]) {
+      const logged = await harness.call<{ id: string }>(
+        "activity.log",
+        { id: goal.id, quantity: 1, occurredAt: new Date(Date.now() - n * DAY).toISOString() },
+        meta,
+      );
+      ids.push(logged.id);
+    }
+    await eventually(async () => milestones.some((m) => m.goalId === goal.id && m.milestone === 3));
+    // Break the streak and build it again: the milestone of 3 was already announced.
+    await harness.call("activity.remove", { id: ids[1] }, meta);
+    await harness.call(
+      "activity.log",
+      { id: goal.id, quantity: 1, occurredAt: new Date(Date.now() - DAY).toISOString() },
+      meta,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect((await readGoal(goal.id)).streak?.current).to.equal(3);
+    expect(milestones.filter((m) => m.goalId === goal.id && m.milestone === 3)).to.have.length(1);
+  });
+});
