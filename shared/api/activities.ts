@@ -61,6 +61,13 @@ export const activityRoutes = {
     description:
       "Send `Idempotency-Key` (at most 64 characters, kept 24 h per user) to make retries safe: a replay answers the first response and stores nothing new. The goal's streak and progress are updated before the answer, so a read that follows sees them.",
     pathParams: { id: idSchema },
+    headers: {
+      "Idempotency-Key": {
+        description:
+          "Makes retries safe: a replay answers the first response (scoped to the user, kept 24 h)",
+        schema: { type: "string", minLength: 1, maxLength: 64 },
+      },
+    },
     body: activityLogBody,
     status: 201,
     response: activitySchema,

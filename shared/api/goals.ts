@@ -213,6 +213,12 @@ export const goalRoutes = {
     description:
       "Send the version you read as `If-Match: <version>` or as `version`; a stale one answers 409 VERSION_CONFLICT. Raising a completed goal's target reopens it. Milestones given with their `id` keep their completion.",
     pathParams: goalIdParam,
+    headers: {
+      "If-Match": {
+        description: 'The goal version the change is based on (3, "3" or W/"3")',
+        schema: { type: "string", pattern: '^(W/)?"?[1-9][0-9]{0,8}"?$' },
+      },
+    },
     body: goalPatchBody,
     status: 200,
     response: goalSchema,

@@ -28,7 +28,14 @@ function parametersOf(route: RouteSpec): unknown[] {
     required: query?.required?.includes(name) ?? false,
     schema,
   }));
-  return [...path, ...queryParams];
+  const headers = Object.entries(route.headers ?? {}).map(([name, header]) => ({
+    name,
+    in: "header",
+    required: false,
+    description: header.description,
+    schema: header.schema,
+  }));
+  return [...path, ...queryParams, ...headers];
 }
 
 function successResponse(route: RouteSpec): Record<string, unknown> {

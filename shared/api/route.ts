@@ -23,6 +23,8 @@ export interface RouteSpec {
   summary: string;
   description?: string;
   pathParams?: Record<string, JsonSchema>;
+  /** Request headers the route reads, documented as header parameters. */
+  headers?: Record<string, { description: string; schema: JsonSchema }>;
   query?: JsonSchema;
   body?: JsonSchema;
   /** 1 MiB instead of 64 KiB. */

@@ -401,3 +401,92 @@ describe("Local dates follow the user's zone and day start", function () {
     expect(dates).to.deep.equal(["2026-06-02", "2026-06-01"]);
   });
 });
+
+describe("Progress over time", function () {
+  const sys = useStack();
+
+  it("answers one series item per week for a frequency goal: days meeting the target, met or not", async () => {
+    const user = await registerUser(sys.api);
+    const token = user.accessToken;
+    const today = new Date();
+    const dow = (today.getUTCDay() + 6) % 7; // days since Monday (weekStart monday)
+    const monday = (weeksBack: number) =>
+      new Date(
+        Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate() - dow - 7 * weeksBack),
+      );
+    const at = (date: Date, plusDays: number) =>
+      new Date(date.getTime() + plusDays * DAY + 12 * 3_600_000).toISOString();
+    const start = monday(2).toISOString().slice(0, 10);
+    const goal = (
+      await sys.api.post<Goal>(
+        "/goals",
+        { pattern: "frequency", title: "Gym", timesPerPeriod: 2, period: "week", startDate: start },
+        { token },
+      )
+    ).body;
+    await sys.api.post(`/goals/${goal.id}/activities`, { occurredAt: at(monday(2), 2) }, { token });
+    await sys.api.post(`/goals/${goal.id}/activities`, { occurredAt: at(monday(1), 0) }, { token });
+    await sys.api.post(`/goals/${goal.id}/activities`, { occurredAt: at(monday(1), 1) }, { token });
+    await sys.api.post(`/goals/${goal.id}/activities`, { occurredAt: at(monday(1), 1) }, { token });
+    const response = await sys.api.get<{
+      goalId: string;
+      series: { startDate: string; value: number; met: boolean; skipped: boolean }[];
+    }>(`/goals/${goal.id}/progress?from=${start}&to=${today.toISOString().slice(0, 10)}`, { token });
+    expect(response.status).to.equal(200);
+    expect(response.body.series.map((item) => [item.startDate, item.value, item.met])).to.deep.equal([
+      [start, 1, false],
+      [monday(1).toISOString().slice(0, 10), 2, true],
+      [monday(0).toISOString().slice(0, 10), 0, false],
+    ]);
+    const current = (await sys.api.get<Goal>(`/goals/${goal.id}`, { token })).body;
+    expect(current.streak).to.deep.equal({
+      current: 1,
+      longest: 1,
+      lastMetDate: monday(1).toISOString().slice(0, 10),
+    });
+  });
+
+  it("shows a target goal's total, expected pace and projected date", async () => {
+    const user = await registerUser(sys.api);
+    const token = user.accessToken;
+    const goal = (
+      await sys.api.post<Goal>(
+        "/goals",
+        {
+          pattern: "target",
+          title: "Read 100 chapters",
+          target: 100,
+          startDate: dateDaysAgo(9),
+          endDate: "2099-12-31",
+        },
+        { token },
+      )
+    ).body;
+    for (const n of [4, 3, 2, 1, 0])
+      await sys.api.post(
+        `/goals/${goal.id}/activities`,
+        { quantity: 10, occurredAt: isoDaysAgo(n) },
+        { token },
+      );
+    const progress = (
+      await sys.api.get<{ current: Record<string, unknown> }>(`/goals/${goal.id}/progress`, { token })
+    ).body.current;
+    expect(progress).to.include({ value: 50, goal: 100, percent: 50, met: false });
+    expect(progress.expectedByNow).to.be.a("number");
+    expect(progress.projectedDate).to.match(/^\d{4}-\d{2}-\d{2}$/);
+  });
+
+  it("refuses a range over 366 days or running backwards (422 INVALID_DATE_RANGE)", async () => {
+    const user = await registerUser(sys.api);
+    const goal = (
+      await sys.api.post<Goal>("/goals", { pattern: "daily", title: "x" }, { token: user.accessToken })
+    ).body;
+    for (const query of ["from=2024-01-01&to=2025-06-01", "from=2026-02-01&to=2026-01-01"]) {
+      const response = await sys.api.get<ErrorBody>(`/goals/${goal.id}/progress?${query}`, {
+        token: user.accessToken,
+      });
+      expect(response.status, query).to.equal(422);
+      expect(response.body.error.code).to.equal("INVALID_DATE_RANGE");
+    }
+  });
+});
