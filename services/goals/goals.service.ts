@@ -94,10 +94,34 @@ export default function goalsService(deps: ServiceDeps): ServiceSchema {
     return new Map(Object.entries(views));
   }
 
+  const NOTHING_DERIVED: GoalDerived = { progress: null, streak: null, strength: null };
+
   async function viewOne(ctx: RequestContext<unknown>, goal: GoalDoc, settings?: UserSettings) {
     const profile = settings ?? (await userSettings(ctx, goal.userId));
     const derived = await derivedFor(ctx, [goal], profile);
-    return toGoalView(goal, derived.get(goal._id) ?? { progress: null, streak: null, strength: null });
+    return toGoalView(goal, derived.get(goal._id) ?? NOTHING_DERIVED);
+  }
+
+  /**
+   * The answer to a change that is already stored: with the streak service down it still answers
+   * (progress, streak and strength null) rather than a 503 that would claim nothing was done.
+   */
+  async function viewAfterWrite(ctx: RequestContext<unknown>, goal: GoalDoc, settings: UserSettings) {
+    try {
+      return await viewOne(ctx, goal, settings);
+    } catch (error) {
+      ctx.service?.logger.warn("goal answered without its streak", String(error));
+      return toGoalView(goal, NOTHING_DERIVED);
+    }
+  }
+
+  /** Brings the streak up to date now when it can; the channel message does it later otherwise. */
+  async function tellStreak(ctx: RequestContext<unknown>, action: string, params: object): Promise<void> {
+    try {
+      await ctx.call(action, params);
+    } catch (error) {
+      ctx.service?.logger.warn(`${action} deferred to the channel`, String(error));
+    }
   }
 
   async function countActive(userId: string): Promise<number> {
@@ -188,7 +212,7 @@ export default function goalsService(deps: ServiceDeps): ServiceSchema {
           await announce(goal, settings);
           ctx.meta.$statusCode = 201;
           ctx.meta.$location = `/api/v1/goals/${goal._id}`;
-          return viewOne(ctx, goal, settings);
+          return viewAfterWrite(ctx, goal, settings);
         },
       },
 
@@ -278,12 +302,12 @@ export default function goalsService(deps: ServiceDeps): ServiceSchema {
           );
           if (!updated) throw new AppError("VERSION_CONFLICT");
           const settings = await userSettings(ctx, userId);
-          await ctx.call("streak.rulesChanged", {
+          await tellStreak(ctx, "streak.rulesChanged", {
             goal: stateOf(updated, settings.weekStart),
             today: todayOf(settings),
           });
           await announce(updated, settings);
-          return viewOne(ctx, (await goalStore.findOne({ _id: goal._id })) ?? updated, settings);
+          return viewAfterWrite(ctx, (await goalStore.findOne({ _id: goal._id })) ?? updated, settings);
         },
       },
 
@@ -310,7 +334,7 @@ export default function goalsService(deps: ServiceDeps): ServiceSchema {
               : await setStatus(goal, { status: "archived", statusBeforeArchive: goal.status });
           const settings = await userSettings(ctx, goal.userId);
           if (archived !== goal) await announce(archived, settings);
-          return viewOne(ctx, archived, settings);
+          return viewAfterWrite(ctx, archived, settings);
         },
       },
 
@@ -326,7 +350,7 @@ export default function goalsService(deps: ServiceDeps): ServiceSchema {
           });
           const settings = await userSettings(ctx, goal.userId);
           await announce(restored, settings);
-          return viewOne(ctx, restored, settings);
+          return viewAfterWrite(ctx, restored, settings);
         },
       },
 
@@ -423,7 +447,7 @@ export default function goalsService(deps: ServiceDeps): ServiceSchema {
             goal: stateOf(goal, settings.weekStart),
             today: todayOf(settings),
           };
-          await ctx.call("streak.applySkips", change);
+          await tellStreak(ctx, "streak.applySkips", change);
           await bus.publish("goal.skips.changed", change);
           return {
             skips: (await skipStore.find({ goalId: goal._id }, { sort: { date: 1 } })).map((s) => s.date),
@@ -456,7 +480,7 @@ export default function goalsService(deps: ServiceDeps): ServiceSchema {
             goal: stateOf(goal, settings.weekStart),
             today: todayOf(settings),
           };
-          await ctx.call("streak.applySkips", change);
+          await tellStreak(ctx, "streak.applySkips", change);
           await bus.publish("goal.skips.changed", change);
           ctx.meta.$statusCode = 204;
           return null;

@@ -490,3 +490,40 @@ describe("Progress over time", function () {
     }
   });
 });
+
+describe("When the streak service is down", function () {
+  const sys = useStack();
+  let token: string;
+  let goalId: string;
+
+  before(async function () {
+    this.timeout(60_000);
+    token = (await registerUser(sys.api)).accessToken;
+    goalId = (await sys.api.post<Goal>("/goals", { pattern: "daily", title: "Resilient" }, { token })).body
+      .id;
+    await sys.stack.stopService("streak");
+    const deadline = Date.now() + 30_000;
+    while ((await sys.api.get("/ready")).status !== 503 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  });
+
+  it("still logs (201): the durable channel brings the streak up to date later", async () => {
+    const response = await sys.api.post<Activity>(`/goals/${goalId}/activities`, {}, { token });
+    expect(response.status).to.equal(201);
+  });
+
+  it("answers a goal read with 503 SERVICE_UNAVAILABLE, but a change that was stored with 200", async () => {
+    const read = await sys.api.get<ErrorBody>(`/goals/${goalId}`, { token });
+    expect(read.status).to.equal(503);
+    expect(read.body.error.code).to.equal("SERVICE_UNAVAILABLE");
+    const renamed = await sys.api.patch<Goal & { title: string }>(
+      `/goals/${goalId}`,
+      { title: "Renamed" },
+      { token },
+    );
+    expect(renamed.status).to.equal(200);
+    expect(renamed.body.title).to.equal("Renamed");
+    expect(renamed.body.streak).to.equal(null);
+  });
+});
