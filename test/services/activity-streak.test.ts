@@ -2,6 +2,8 @@ import { expect } from "chai";
 import type { ActivityChange, ChannelPayloads, GoalState } from "../../shared/bus/channels.ts";
 import type { RequestMeta } from "../../shared/context.ts";
 import { activities } from "../../services/activity/model.ts";
+import { goals } from "../../services/goals/model.ts";
+import { goalDays, goalLedgers, trackedActivities } from "../../services/streak/model.ts";
 import { type ServiceHarness, startServices } from "../helpers/service-harness.ts";
 
 interface Goal {
@@ -132,5 +134,42 @@ describe("activity and streak services (brokers of their own)", function () {
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect((await readGoal(goal.id)).streak?.current).to.equal(3);
     expect(milestones.filter((m) => m.goalId === goal.id && m.milestone === 3)).to.have.length(1);
+  });
+
+  it("takes a deleted goal's activities and ledger with it", async () => {
+    const goal = await createGoal({});
+    await harness.call("activity.log", { id: goal.id, quantity: 1 }, meta);
+    await harness.call("goals.remove", { id: goal.id }, meta);
+    const [activityStore, ledgerStore, dayStore] = await Promise.all([
+      harness.system.storage.open(activities),
+      harness.system.storage.open(goalLedgers),
+      harness.system.storage.open(goalDays),
+    ]);
+    await eventually(async () => (await activityStore.count({ goalId: goal.id })) === 0);
+    await eventually(
+      async () =>
+        (await ledgerStore.count({ _id: goal.id })) + (await dayStore.count({ goalId: goal.id })) === 0,
+    );
+  });
+
+  it("deletes everything of a user when the account is deleted (user.deleted)", async () => {
+    const session = await harness.call<{ user: { id: string } }>("auth.register", {
+      email: "gone@example.test",
+      password: "password1",
+    });
+    const owner: RequestMeta = { user: { id: session.user.id, role: "user" } };
+    const goal = await harness.call<Goal>("goals.create", { title: "g", pattern: "daily" }, owner);
+    await harness.call("activity.log", { id: goal.id, quantity: 1 }, owner);
+    await harness.call("auth.deleteAccount", {}, owner);
+    const stores = await Promise.all([
+      harness.system.storage.open(goals),
+      harness.system.storage.open(activities),
+      harness.system.storage.open(trackedActivities),
+      harness.system.storage.open(goalLedgers),
+    ]);
+    await eventually(async () => {
+      const counts = await Promise.all(stores.map((store) => store.count({ userId: session.user.id })));
+      return counts.every((count) => count === 0);
+    });
   });
 });
