@@ -9,6 +9,7 @@ import type { LocalDate } from "../../shared/domain/goal-types.ts";
 import { AppError, ERROR_CODES, isErrorCode } from "../../shared/errors.ts";
 import { newId } from "../../shared/ids.ts";
 import { healthMixin } from "../../shared/mixins.ts";
+import { activitiesLogged } from "../../shared/ops/metrics.ts";
 import type { ServiceDeps } from "../../shared/runtime-types.ts";
 import { type UserSettings, userSettings } from "../../shared/user-settings.ts";
 import { IdempotencyStore, requestHash } from "./idempotency.ts";
@@ -169,6 +170,7 @@ export default function activityService(deps: ServiceDeps): ServiceSchema {
       unpublished: true,
     };
     await activityStore.insert(activity);
+    activitiesLogged.inc({ pattern: goal.state.rules.pattern });
     if (activity.milestoneId) {
       await ctx.call("goals.markMilestone", {
         goalId,

@@ -10,6 +10,7 @@ import { templateById, TEMPLATES } from "../../shared/domain/templates.ts";
 import { AppError } from "../../shared/errors.ts";
 import { newId } from "../../shared/ids.ts";
 import { healthMixin } from "../../shared/mixins.ts";
+import { goalsCreated } from "../../shared/ops/metrics.ts";
 import type { ServiceDeps } from "../../shared/runtime-types.ts";
 import { type UserSettings, userSettings } from "../../shared/user-settings.ts";
 import { type GoalDerived, stateOf, toGoalView } from "./goal-view.ts";
@@ -209,6 +210,7 @@ export default function goalsService(deps: ServiceDeps): ServiceSchema {
             updatedAt: now,
           };
           await goalStore.insert(goal);
+          goalsCreated.inc({ pattern });
           await announce(goal, settings);
           ctx.meta.$statusCode = 201;
           ctx.meta.$location = `/api/v1/goals/${goal._id}`;

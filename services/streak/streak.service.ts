@@ -16,6 +16,7 @@ import { progressOf } from "../../shared/domain/progress.ts";
 import { milestonesReached } from "../../shared/domain/streaks.ts";
 import { KeyedLock } from "../../shared/keyed-lock.ts";
 import { healthMixin } from "../../shared/mixins.ts";
+import { streakMilestones } from "../../shared/ops/metrics.ts";
 import type { ServiceDeps } from "../../shared/runtime-types.ts";
 import { ledgerStoreFor } from "./ledger-store.ts";
 import {
@@ -91,6 +92,7 @@ export default function streakService(deps: ServiceDeps): ServiceSchema {
     const previous = before?.streak.current ?? 0;
     for (const milestone of milestonesReached(previous, after.streak.current)) {
       if (await firstNotice(`${goal.goalId}:milestone:${milestone}`, goal)) {
+        streakMilestones.inc({ milestone: String(milestone) });
         const payload: ChannelPayloads["streak.milestone"] = {
           goalId: goal.goalId,
           userId: goal.userId,

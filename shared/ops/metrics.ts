@@ -96,3 +96,80 @@ export const rateLimited = new Counter({
   help: "Requests refused with 429 by the gateway's per-user or per-address limit",
   registers: [registry],
 });
+
+export const readyCheckUp = new Gauge({
+  name: "ready_check_up",
+  help: "1 when a readiness check of this process passed at its last run (database, bus, transporter), else 0",
+  labelNames: ["check"] as const,
+  registers: [registry],
+});
+
+export const goalsCreated = new Counter({
+  name: "goals_created_total",
+  help: "Goals created, by pattern",
+  labelNames: ["pattern"] as const,
+  registers: [registry],
+});
+
+export const activitiesLogged = new Counter({
+  name: "activities_logged_total",
+  help: "Activities logged (single and bulk), by the goal's pattern",
+  labelNames: ["pattern"] as const,
+  registers: [registry],
+});
+
+export const streakMilestones = new Counter({
+  name: "streak_milestones_total",
+  help: "Streak milestones reached (each announced once per goal)",
+  labelNames: ["milestone"] as const,
+  registers: [registry],
+});
+
+export const streakDriftRepaired = new Counter({
+  name: "streak_drift_repaired_total",
+  help: "Goal ledgers whose stored streak differed from a full recomputation and were repaired",
+  registers: [registry],
+});
+
+export const jobRuns = new Counter({
+  name: "job_runs_total",
+  help: "Scheduled job runs by outcome (success, failure, skipped: another replica had the slot)",
+  labelNames: ["job", "outcome"] as const,
+  registers: [registry],
+});
+
+export const jobDuration = new Histogram({
+  name: "job_duration_seconds",
+  help: "Scheduled job duration",
+  labelNames: ["job"] as const,
+  buckets: [0.01, 0.1, 0.5, 1, 5, 15, 60, 300, 900],
+  registers: [registry],
+});
+
+export const jobLastSuccess = new Gauge({
+  name: "job_last_success_timestamp_seconds",
+  help: "When each job last finished successfully (Unix seconds)",
+  labelNames: ["job"] as const,
+  registers: [registry],
+});
+
+export const jobItemsProcessed = new Counter({
+  name: "job_items_processed_total",
+  help: "Items (users, goals, notifications) processed by scheduled jobs",
+  labelNames: ["job"] as const,
+  registers: [registry],
+});
+
+export const notificationsSent = new Counter({
+  name: "notifications_total",
+  help: "Notifications by channel (in_app, email, webhook) and status (created, sent, failed, duplicate)",
+  labelNames: ["channel", "status"] as const,
+  registers: [registry],
+});
+
+export const webhookAttempts = new Counter({
+  name: "webhook_attempts_total",
+  help: "Webhook delivery attempts by outcome (success, failure, timeout, refused)",
+  labelNames: ["outcome"] as const,
+  registers: [registry],
+});

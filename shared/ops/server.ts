@@ -1,6 +1,6 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { registry } from "./metrics.ts";
+import { readyCheckUp, registry } from "./metrics.ts";
 
 export type ReadinessCheck = () => Promise<void>;
 
@@ -42,6 +42,7 @@ export async function runChecks(
       }
     }),
   );
+  for (const [name, status] of entries) readyCheckUp.set({ check: name }, status === "ok" ? 1 : 0);
   const report: ReadinessReport = { ready: !draining, checks: Object.fromEntries(entries) };
   if (draining) report.checks.process = "shutting down";
   report.ready = Object.values(report.checks).every((value) => value === "ok");
