@@ -348,6 +348,26 @@ export default function activityService(deps: ServiceDeps): ServiceSchema {
         },
       },
 
+      /** The source of truth for the nightly verification: every live activity of a goal. */
+      goalActivities: {
+        visibility: "public",
+        params: {
+          type: "object",
+          additionalProperties: false,
+          required: ["goalId"],
+          properties: { goalId: { type: "string", maxLength: 64 } },
+        },
+        async handler(ctx: RequestContext<{ goalId: string }>) {
+          const live = await activityStore.find({ goalId: ctx.params.goalId, deleted: false });
+          return live.map((a) => ({
+            id: a._id,
+            version: a.version,
+            localDate: a.localDate,
+            quantity: a.quantity,
+          }));
+        },
+      },
+
       /** For the export: a page of a user's activities, oldest first. */
       exportPage: {
         visibility: "public",

@@ -297,6 +297,33 @@ export default function authService(deps: ServiceDeps): ServiceSchema {
         },
       },
 
+      /** Users page by page (id order), for scheduled jobs that work per user and zone. */
+      listUsers: {
+        visibility: "public",
+        params: {
+          type: "object",
+          additionalProperties: false,
+          required: ["limit"],
+          properties: {
+            afterId: { anyOf: [{ type: "string", maxLength: 64 }, { type: "null" }] },
+            limit: { type: "integer", minimum: 1, maximum: 1000 },
+          },
+        },
+        async handler(ctx: RequestContext<{ afterId?: string | null; limit: number }>) {
+          const filter: Record<string, unknown> = { deletedAt: null };
+          if (ctx.params.afterId) filter._id = { $gt: ctx.params.afterId };
+          const page = await userStore.find(filter, { sort: { _id: 1 }, limit: ctx.params.limit });
+          return page.map((user) => ({
+            id: user._id,
+            email: user.email,
+            displayName: user.displayName,
+            timezone: user.timezone,
+            dayStartHour: user.dayStartHour,
+            weekStart: user.weekStart,
+          }));
+        },
+      },
+
       /** Finishes interrupted deletions and removes expired tokens and counters; runs every minute. */
       sweep: {
         visibility: "public",

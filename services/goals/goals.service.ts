@@ -541,6 +541,50 @@ export default function goalsService(deps: ServiceDeps): ServiceSchema {
         },
       },
 
+      /** Titles and states of some of a user's goals, for notifications and summaries. */
+      summaries: {
+        visibility: "public",
+        params: {
+          type: "object",
+          additionalProperties: false,
+          required: ["userId", "goalIds"],
+          properties: {
+            userId: { type: "string", maxLength: 64 },
+            goalIds: { type: "array", maxItems: 500, items: { type: "string", maxLength: 64 } },
+          },
+        },
+        async handler(ctx: RequestContext<{ userId: string; goalIds: string[] }>) {
+          const found = await goalStore.find({ userId: ctx.params.userId, _id: { $in: ctx.params.goalIds } });
+          return found.map((goal) => ({
+            id: goal._id,
+            title: goal.title,
+            pattern: goal.pattern,
+            status: goal.status,
+          }));
+        },
+      },
+
+      /** A user's live goals as the streak service needs them (for day outcomes and reminders). */
+      statesOf: {
+        visibility: "public",
+        params: {
+          type: "object",
+          additionalProperties: false,
+          required: ["userId", "weekStart"],
+          properties: {
+            userId: { type: "string", maxLength: 64 },
+            weekStart: { enum: ["monday", "sunday"] },
+          },
+        },
+        async handler(ctx: RequestContext<{ userId: string; weekStart: "monday" | "sunday" }>) {
+          const live = await goalStore.find({
+            userId: ctx.params.userId,
+            status: { $in: ["active", "completed"] },
+          });
+          return live.map((goal) => stateOf(goal, ctx.params.weekStart));
+        },
+      },
+
       /** For the activity service: the goal a user logs to, with its state for the streak service. */
       forLogging: {
         visibility: "public",

@@ -16,7 +16,7 @@ import { progressOf } from "../../shared/domain/progress.ts";
 import { milestonesReached } from "../../shared/domain/streaks.ts";
 import { KeyedLock } from "../../shared/keyed-lock.ts";
 import { healthMixin } from "../../shared/mixins.ts";
-import { streakMilestones } from "../../shared/ops/metrics.ts";
+import { streakDriftRepaired, streakMilestones } from "../../shared/ops/metrics.ts";
 import type { ServiceDeps } from "../../shared/runtime-types.ts";
 import { ledgerStoreFor } from "./ledger-store.ts";
 import {
@@ -244,6 +244,129 @@ export default function streakService(deps: ServiceDeps): ServiceSchema {
     return periodContaining(clamped, kind, rules.weekStart);
   }
 
+  /** Whether each goal's period ends on `date`, and whether it was met: the day's figures for stats. */
+  async function dayOutcomes(
+    goals: GoalState[],
+    date: LocalDate,
+    today: LocalDate,
+  ): Promise<{ due: number; met: number }> {
+    let due = 0;
+    let met = 0;
+    for (const goal of goals) {
+      const rules = goal.rules;
+      const kind = periodKindOf(rules);
+      if (
+        !kind ||
+        compareDates(date, rules.startDate) < 0 ||
+        (rules.endDate && compareDates(date, rules.endDate) > 0)
+      )
+        continue;
+      const period = periodContaining(date, kind, rules.weekStart);
+      const ends = rules.endDate ? minDate(period.endDate, rules.endDate) : period.endDate;
+      if (ends !== date) continue;
+      const [state] = await periodStates(rules, ledgerStoreFor(days, goal.goalId), date, date, today);
+      if (!state || state.status === "skipped") continue;
+      due += 1;
+      if (state.status === "met") met += 1;
+    }
+    return { due, met };
+  }
+
+  /** Daily goals with a streak of 2 or more whose today is not met yet. */
+  async function atRisk(
+    goals: GoalState[],
+    today: LocalDate,
+  ): Promise<{ goalId: string; current: number }[]> {
+    const daily = goals.filter((goal) => goal.rules.pattern === "daily" && goal.status === "active");
+    const stored = await ledgers.find({ _id: { $in: daily.map((goal) => goal.goalId) } });
+    const byId = new Map(stored.map((ledger) => [ledger._id, ledger]));
+    const out: { goalId: string; current: number }[] = [];
+    for (const goal of daily) {
+      const derived = await derivedOf(goal, byId.get(goal.goalId), today);
+      const [todayState] = await periodStates(
+        goal.rules,
+        ledgerStoreFor(days, goal.goalId),
+        today,
+        today,
+        today,
+      );
+      if ((derived.streak?.current ?? 0) >= 2 && todayState?.status === "pending") {
+        out.push({ goalId: goal.goalId, current: derived.streak!.current });
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Rebuilds a goal's tracked activities and day totals from the activity service (the source of
+   * truth), recomputes its snapshot, and repairs what differs. Returns whether anything had drifted.
+   */
+  async function verify(goal: GoalState, today: LocalDate): Promise<boolean> {
+    if (goal.rules.pattern === "milestone") return false;
+    const truth = await broker.call<
+      { id: string; version: number; localDate: LocalDate; quantity: number }[],
+      { goalId: string }
+    >("activity.goalActivities", { goalId: goal.goalId });
+    return lock.run(goal.goalId, async () => {
+      let drifted = false;
+      const live = new Map(truth.map((activity) => [activity.id, activity]));
+      const touched = new Set<LocalDate>();
+      for (const kept of await tracked.find({ goalId: goal.goalId })) {
+        const source = live.get(kept._id);
+        live.delete(kept._id);
+        if (source && !kept.deleted && kept.date === source.localDate && kept.quantity === source.quantity)
+          continue;
+        if (!source && kept.deleted) continue;
+        drifted = true;
+        touched.add(kept.date);
+        if (source) {
+          touched.add(source.localDate);
+          await tracked.updateOne(
+            { _id: kept._id },
+            {
+              $set: {
+                date: source.localDate,
+                quantity: source.quantity,
+                version: source.version,
+                deleted: false,
+              },
+            },
+          );
+        } else {
+          await tracked.updateOne({ _id: kept._id }, { $set: { deleted: true } });
+        }
+      }
+      for (const source of live.values()) {
+        drifted = true;
+        touched.add(source.localDate);
+        await tracked.insert({
+          _id: source.id,
+          goalId: goal.goalId,
+          userId: goal.userId,
+          date: source.localDate,
+          quantity: source.quantity,
+          version: source.version,
+          deleted: false,
+        });
+      }
+      for (const date of touched) await refreshDay(goal.goalId, goal.userId, date);
+      const ledger = await ledgers.findOne({ _id: goal.goalId });
+      const current = newest(ledger?.goal, goal);
+      const store = ledgerStoreFor(days, goal.goalId);
+      const fresh = await recompute(current.rules, store, today);
+      const kept = ledger ? await viewAt(current.rules, ledger.snapshot, store, today) : null;
+      const totalToDate = truth.reduce((sum, activity) => sum + activity.quantity, 0);
+      if (!kept || JSON.stringify(kept) !== JSON.stringify(fresh) || ledger?.totalToDate !== totalToDate)
+        drifted = true;
+      await ledgers.updateOne(
+        { _id: goal.goalId },
+        { $set: { userId: goal.userId, goal: current, snapshot: fresh, totalToDate, updatedAt: new Date() } },
+        { upsert: true },
+      );
+      return drifted;
+    });
+  }
+
   async function forget(filter: Record<string, unknown>): Promise<void> {
     await tracked.deleteMany(filter);
     await days.deleteMany(filter);
@@ -317,6 +440,53 @@ export default function streakService(deps: ServiceDeps): ServiceSchema {
               skipped: state.status === "skipped",
             })),
           };
+        },
+      },
+
+      dayOutcomes: {
+        visibility: "public",
+        params: {
+          type: "object",
+          additionalProperties: false,
+          required: ["goals", "date", "today"],
+          properties: {
+            goals: { type: "array", items: goalStateSchema },
+            date: localDateSchema,
+            today: localDateSchema,
+          },
+        },
+        handler(ctx: RequestContext<{ goals: GoalState[]; date: LocalDate; today: LocalDate }>) {
+          return dayOutcomes(ctx.params.goals, ctx.params.date, ctx.params.today);
+        },
+      },
+
+      atRisk: {
+        visibility: "public",
+        params: {
+          type: "object",
+          additionalProperties: false,
+          required: ["goals", "today"],
+          properties: { goals: { type: "array", items: goalStateSchema }, today: localDateSchema },
+        },
+        handler(ctx: RequestContext<{ goals: GoalState[]; today: LocalDate }>) {
+          return atRisk(ctx.params.goals, ctx.params.today);
+        },
+      },
+
+      /** The nightly check: rebuild from the activities, repair drift, report how many goals drifted. */
+      verify: {
+        visibility: "public",
+        params: {
+          type: "object",
+          additionalProperties: false,
+          required: ["goals", "today"],
+          properties: { goals: { type: "array", items: goalStateSchema }, today: localDateSchema },
+        },
+        async handler(ctx: RequestContext<{ goals: GoalState[]; today: LocalDate }>) {
+          let drifted = 0;
+          for (const goal of ctx.params.goals) if (await verify(goal, ctx.params.today)) drifted += 1;
+          if (drifted > 0) streakDriftRepaired.inc(drifted);
+          return { checked: ctx.params.goals.length, drifted };
         },
       },
 
