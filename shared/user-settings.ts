@@ -5,6 +5,8 @@ export interface UserSettings {
   timezone: string;
   dayStartHour: number;
   weekStart: WeekStart;
+  email: string;
+  displayName: string;
 }
 
 /** The calendar settings of a user, from the auth service that owns them. */

@@ -281,7 +281,7 @@ export default function authService(deps: ServiceDeps): ServiceSchema {
         },
       },
 
-      /** A user's calendar settings, for the services that compute local dates and periods. */
+      /** A user's calendar settings and contact, for the services that compute local dates or write to them. */
       settings: {
         visibility: "public",
         params: {
@@ -293,7 +293,13 @@ export default function authService(deps: ServiceDeps): ServiceSchema {
         async handler(ctx: RequestContext<{ userId: string }>) {
           const user = await userStore.findOne({ _id: ctx.params.userId, deletedAt: null });
           if (!user) throw new AppError("UNAUTHORIZED", "The account no longer exists");
-          return { timezone: user.timezone, dayStartHour: user.dayStartHour, weekStart: user.weekStart };
+          return {
+            timezone: user.timezone,
+            dayStartHour: user.dayStartHour,
+            weekStart: user.weekStart,
+            email: user.email,
+            displayName: user.displayName,
+          };
         },
       },
 
