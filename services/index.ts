@@ -2,6 +2,7 @@ import type { ServiceSchema } from "moleculer";
 import type { ServiceName } from "../shared/config.ts";
 import type { ServiceDeps } from "../shared/runtime-types.ts";
 import activityService from "./activity/activity.service.ts";
+import aggregationService from "./aggregation/aggregation.service.ts";
 import authService from "./auth/auth.service.ts";
 import gatewayService from "./gateway/gateway.service.ts";
 import goalsService from "./goals/goals.service.ts";
@@ -18,5 +19,6 @@ export const SERVICES: Record<ServiceName, ServiceEntry> = {
   goals: { create: goalsService, usesDatabase: true },
   activity: { create: activityService, usesDatabase: true },
   streak: { create: streakService, usesDatabase: true },
+  aggregation: { create: aggregationService, usesDatabase: true },
   gateway: { create: gatewayService, usesDatabase: false },
 };

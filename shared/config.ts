@@ -1,7 +1,7 @@
 import { Ajv } from "ajv";
 
 /** Every service the system knows, in start order. `SERVICES` picks a subset per process. */
-export const ALL_SERVICES = ["auth", "goals", "activity", "streak", "gateway"] as const;
+export const ALL_SERVICES = ["auth", "goals", "activity", "streak", "aggregation", "gateway"] as const;
 export type ServiceName = (typeof ALL_SERVICES)[number];
 
 export interface Config {

@@ -349,7 +349,12 @@ export default function streakService(deps: ServiceDeps): ServiceSchema {
           deleted: false,
         });
       }
-      for (const date of touched) await refreshDay(goal.goalId, goal.userId, date);
+      // Every day total is rebuilt from the tracked activities: a drifted total is repaired too.
+      const before = new Map((await days.find({ goalId: goal.goalId })).map((day) => [day.date, day.total]));
+      const dates = new Set([...before.keys(), ...touched, ...truth.map((activity) => activity.localDate)]);
+      for (const date of dates) await refreshDay(goal.goalId, goal.userId, date);
+      const after = new Map((await days.find({ goalId: goal.goalId })).map((day) => [day.date, day.total]));
+      for (const date of dates) if ((before.get(date) ?? 0) !== (after.get(date) ?? 0)) drifted = true;
       const ledger = await ledgers.findOne({ _id: goal.goalId });
       const current = newest(ledger?.goal, goal);
       const store = ledgerStoreFor(days, goal.goalId);
@@ -443,20 +448,24 @@ export default function streakService(deps: ServiceDeps): ServiceSchema {
         },
       },
 
+      /** For each date: how many of the goals had a period ending that day, and how many of those were met. */
       dayOutcomes: {
         visibility: "public",
         params: {
           type: "object",
           additionalProperties: false,
-          required: ["goals", "date", "today"],
+          required: ["goals", "dates", "today"],
           properties: {
             goals: { type: "array", items: goalStateSchema },
-            date: localDateSchema,
+            dates: { type: "array", maxItems: 400, items: localDateSchema },
             today: localDateSchema,
           },
         },
-        handler(ctx: RequestContext<{ goals: GoalState[]; date: LocalDate; today: LocalDate }>) {
-          return dayOutcomes(ctx.params.goals, ctx.params.date, ctx.params.today);
+        async handler(ctx: RequestContext<{ goals: GoalState[]; dates: LocalDate[]; today: LocalDate }>) {
+          const out: Record<LocalDate, { due: number; met: number }> = {};
+          for (const date of ctx.params.dates)
+            out[date] = await dayOutcomes(ctx.params.goals, date, ctx.params.today);
+          return out;
         },
       },
 

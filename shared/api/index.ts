@@ -3,6 +3,7 @@ import { authRoutes } from "./auth.ts";
 import { goalHistoryRoutes, goalRoutes } from "./goals.ts";
 import { insightRoutes } from "./insights.ts";
 import { operationRoutes } from "./operations.ts";
+import { adminRoutes, statsRoutes } from "./stats.ts";
 import { templateRoutes } from "./templates.ts";
 import type { RouteSpec } from "./route.ts";
 
@@ -16,5 +17,7 @@ export const ROUTES: readonly RouteSpec[] = [
   ...Object.values(templateRoutes),
   ...Object.values(activityRoutes),
   ...Object.values(insightRoutes),
+  ...Object.values(statsRoutes),
+  ...Object.values(adminRoutes),
   ...Object.values(operationRoutes),
 ];
