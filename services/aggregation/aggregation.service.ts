@@ -495,7 +495,7 @@ export default function aggregationService(deps: ServiceDeps): ServiceSchema {
         await weekly.deleteMany({ userId });
         await closes.deleteOne({ _id: userId });
       });
-      scheduler.start();
+      await scheduler.start();
     },
 
     async stopped() {

@@ -52,7 +52,15 @@ export class Scheduler {
     return this.jobs.has(name);
   }
 
-  start(): void {
+  /** Starts the cron tasks; the last-success gauges start from job_runs, so a restart does not hide a job. */
+  async start(): Promise<void> {
+    for (const job of this.jobs.values()) {
+      const [last] = await this.runs.find(
+        { job: job.name, error: null, finishedAt: { $ne: null } },
+        { sort: { finishedAt: -1 }, limit: 1 },
+      );
+      if (last?.finishedAt) jobLastSuccess.set({ job: job.name }, last.finishedAt.getTime() / 1000);
+    }
     for (const job of this.jobs.values()) {
       const task = cron.schedule(
         job.schedule,

@@ -12,7 +12,13 @@ import {
   RetentionPolicy,
   StorageType,
 } from "nats";
-import { channelDeadLettered, channelFailed, channelProcessed, channelPublished } from "../ops/metrics.ts";
+import {
+  channelDeadLettered,
+  channelFailed,
+  channelPending,
+  channelProcessed,
+  channelPublished,
+} from "../ops/metrics.ts";
 import {
   type ChannelBus,
   type ChannelHandler,
@@ -24,6 +30,7 @@ import {
 } from "./channels.ts";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+const LAG_INTERVAL_MS = 5000;
 
 const durableOf = (channel: ChannelName, group: string): string =>
   `${group}__${channel}`.replace(/[.*>\s]/g, "_");
@@ -57,6 +64,7 @@ export class JetStreamBus implements ChannelBus {
   readonly kind = "jetstream" as const;
   private readonly consumers: ConsumerMessages[] = [];
   private readonly loops: Promise<void>[] = [];
+  private readonly lagTimers: NodeJS.Timeout[] = [];
   private readonly connection: NatsConnection;
   private readonly js: JetStreamClient;
   private readonly jsm: JetStreamManager;
@@ -117,7 +125,20 @@ export class JetStreamBus implements ChannelBus {
     const consumer = await this.js.consumers.get(this.names.eventsStream, durable);
     const messages = await consumer.consume({ max_messages: 64 });
     this.consumers.push(messages);
+    this.watchLag(durable, channel, group);
     this.loops.push(this.run(messages, channel, group, handler as ChannelHandler<ChannelName>, maxAttempts));
+  }
+
+  /** Reports the group's backlog (not yet delivered + delivered but not acknowledged) every few seconds. */
+  private watchLag(durable: string, channel: ChannelName, group: string): void {
+    const timer = setInterval(() => {
+      this.jsm.consumers
+        .info(this.names.eventsStream, durable)
+        .then((info) => channelPending.set({ channel, group }, info.num_pending + info.num_ack_pending))
+        .catch(() => undefined);
+    }, LAG_INTERVAL_MS);
+    timer.unref();
+    this.lagTimers.push(timer);
   }
 
   private async run(
@@ -175,6 +196,7 @@ export class JetStreamBus implements ChannelBus {
   }
 
   async close(): Promise<void> {
+    for (const timer of this.lagTimers.splice(0)) clearInterval(timer);
     for (const messages of this.consumers) await messages.close();
     await Promise.allSettled(this.loops);
     await this.connection.drain().catch(() => undefined);

@@ -83,7 +83,11 @@ export class OpsServer {
   private async route(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const path = (req.url ?? "/").split("?")[0];
     if (req.method !== "GET") return send(res, 405, "text/plain", "method not allowed");
-    if (path === "/metrics") return send(res, 200, registry.contentType, await registry.metrics());
+    if (path === "/metrics") {
+      // The readiness gauges are fresh on every scrape, not only when a probe asked.
+      await runChecks(this.checks, this.draining);
+      return send(res, 200, registry.contentType, await registry.metrics());
+    }
     if (path === "/live") return send(res, 200, "application/json", JSON.stringify({ status: "ok" }));
     if (path === "/ready") {
       const report = await runChecks(this.checks, this.draining);
