@@ -1,7 +1,15 @@
 import { Ajv } from "ajv";
 
 /** Every service the system knows, in start order. `SERVICES` picks a subset per process. */
-export const ALL_SERVICES = ["auth", "goals", "activity", "streak", "aggregation", "gateway"] as const;
+export const ALL_SERVICES = [
+  "auth",
+  "goals",
+  "activity",
+  "streak",
+  "aggregation",
+  "notification",
+  "gateway",
+] as const;
 export type ServiceName = (typeof ALL_SERVICES)[number];
 
 export interface Config {
@@ -25,6 +33,8 @@ export interface Config {
   nodeId: string | null;
   /** Separates systems that share one NATS: Moleculer namespace and JetStream stream names. */
   namespace: string;
+  /** Copies of each JetStream stream (3 on a 3-server NATS cluster). */
+  jetstreamReplicas: number;
 }
 
 export class ConfigError extends Error {
@@ -59,6 +69,7 @@ const envSchema = {
     LOG_LEVEL: { enum: ["debug", "info", "warn", "error"] },
     NODE_ID: { type: "string", pattern: "^[A-Za-z0-9._-]{1,64}$" },
     NAMESPACE: { type: "string", pattern: "^[a-z0-9-]{1,32}$" },
+    JETSTREAM_REPLICAS: { enum: ["1", "3", "5"] },
   },
 } as const;
 
@@ -141,5 +152,6 @@ export function loadConfig(source: Env = process.env): Config {
     logLevel: (env.LOG_LEVEL ?? "info") as Config["logLevel"],
     nodeId: env.NODE_ID ?? null,
     namespace: env.NAMESPACE ?? "goal-tracker",
+    jetstreamReplicas: Number(env.JETSTREAM_REPLICAS ?? 1),
   };
 }

@@ -77,7 +77,7 @@ export class JetStreamBus implements ChannelBus {
     this.js = connection.jetstream();
   }
 
-  static async connect(url: string, name: string, namespace: string): Promise<JetStreamBus> {
+  static async connect(url: string, name: string, namespace: string, replicas = 1): Promise<JetStreamBus> {
     const names = new Names(namespace);
     const connection = await connect({
       servers: url,
@@ -86,8 +86,8 @@ export class JetStreamBus implements ChannelBus {
       reconnectTimeWait: 500,
     });
     const jsm = await connection.jetstreamManager();
-    await ensureStream(jsm, names.eventsStream, `${names.eventsPrefix}>`, 7 * DAY_MS);
-    await ensureStream(jsm, names.deadLetterStream, `${names.deadLetterPrefix}>`, 30 * DAY_MS);
+    await ensureStream(jsm, names.eventsStream, `${names.eventsPrefix}>`, 7 * DAY_MS, replicas);
+    await ensureStream(jsm, names.deadLetterStream, `${names.deadLetterPrefix}>`, 30 * DAY_MS, replicas);
     return new JetStreamBus(connection, jsm, names);
   }
 
@@ -208,9 +208,11 @@ async function ensureStream(
   name: string,
   subject: string,
   maxAgeMs: number,
+  replicas: number,
 ): Promise<void> {
   const config = {
     name,
+    num_replicas: replicas,
     subjects: [subject],
     storage: StorageType.File,
     retention: RetentionPolicy.Limits,
