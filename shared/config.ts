@@ -7,7 +7,6 @@ export const ALL_SERVICES = [
   "activity",
   "streak",
   "aggregation",
-  "notification",
   "gateway",
 ] as const;
 export type ServiceName = (typeof ALL_SERVICES)[number];
