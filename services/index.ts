@@ -6,6 +6,7 @@ import aggregationService from "./aggregation/aggregation.service.ts";
 import authService from "./auth/auth.service.ts";
 import gatewayService from "./gateway/gateway.service.ts";
 import goalsService from "./goals/goals.service.ts";
+import notificationService from "./notification/notification.service.ts";
 import streakService from "./streak/streak.service.ts";
 
 export interface ServiceEntry {
@@ -20,5 +21,6 @@ export const SERVICES: Record<ServiceName, ServiceEntry> = {
   activity: { create: activityService, usesDatabase: true },
   streak: { create: streakService, usesDatabase: true },
   aggregation: { create: aggregationService, usesDatabase: true },
+  notification: { create: notificationService, usesDatabase: true },
   gateway: { create: gatewayService, usesDatabase: false },
 };

@@ -7,6 +7,7 @@ export const ALL_SERVICES = [
   "activity",
   "streak",
   "aggregation",
+  "notification",
   "gateway",
 ] as const;
 export type ServiceName = (typeof ALL_SERVICES)[number];
@@ -34,6 +35,8 @@ export interface Config {
   namespace: string;
   /** Copies of each JetStream stream (3 on a 3-server NATS cluster). */
   jetstreamReplicas: number;
+  /** The first webhook retry's backoff ceiling; each further retry doubles it. */
+  webhookRetryBaseMs: number;
 }
 
 export class ConfigError extends Error {
@@ -69,6 +72,7 @@ const envSchema = {
     NODE_ID: { type: "string", pattern: "^[A-Za-z0-9._-]{1,64}$" },
     NAMESPACE: { type: "string", pattern: "^[a-z0-9-]{1,32}$" },
     JETSTREAM_REPLICAS: { enum: ["1", "3", "5"] },
+    WEBHOOK_RETRY_BASE_MS: { type: "string", pattern: "^[1-9][0-9]{0,6}$" },
   },
 } as const;
 
@@ -103,6 +107,12 @@ function parseServices(raw: string | undefined): ServiceName[] {
     }
   }
   return names as ServiceName[];
+}
+
+function retryBase(raw: string | undefined): number {
+  const value = Number(raw ?? 1000);
+  if (value > 3_600_000) throw new ConfigError("WEBHOOK_RETRY_BASE_MS", "must be at most 3600000 (one hour)");
+  return value;
 }
 
 /** Production never generates keys: the signer needs both halves, the verifier the public one. */
@@ -152,5 +162,6 @@ export function loadConfig(source: Env = process.env): Config {
     nodeId: env.NODE_ID ?? null,
     namespace: env.NAMESPACE ?? "goal-tracker",
     jetstreamReplicas: Number(env.JETSTREAM_REPLICAS ?? 1),
+    webhookRetryBaseMs: retryBase(env.WEBHOOK_RETRY_BASE_MS),
   };
 }

@@ -2,6 +2,7 @@ import { activityRoutes } from "./activities.ts";
 import { authRoutes } from "./auth.ts";
 import { goalHistoryRoutes, goalRoutes } from "./goals.ts";
 import { insightRoutes } from "./insights.ts";
+import { notificationRoutes, webhookRoutes } from "./notifications.ts";
 import { operationRoutes } from "./operations.ts";
 import { adminRoutes, statsRoutes } from "./stats.ts";
 import { templateRoutes } from "./templates.ts";
@@ -18,6 +19,8 @@ export const ROUTES: readonly RouteSpec[] = [
   ...Object.values(activityRoutes),
   ...Object.values(insightRoutes),
   ...Object.values(statsRoutes),
+  ...Object.values(notificationRoutes),
+  ...Object.values(webhookRoutes),
   ...Object.values(adminRoutes),
   ...Object.values(operationRoutes),
 ];

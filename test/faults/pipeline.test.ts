@@ -78,7 +78,8 @@ describe("The pipeline under faults (NATS JetStream + FerretDB, one process per 
         JWT_PUBLIC_KEY: keys.publicKey,
       },
       gatewayPort: await freePort(),
-      metricsBasePort: 30_000 + Math.floor(Math.random() * 20_000),
+      // Below the ephemeral port range (32768+), where the OS hands out client ports.
+      metricsBasePort: 20_000 + Math.floor(Math.random() * 12_000),
       dataDir: data.dir,
       logDir: process.env.TEST_LOG_DIR ?? data.dir,
     });

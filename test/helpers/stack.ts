@@ -48,7 +48,8 @@ async function startDistributed(env: Record<string, string>): Promise<Stack> {
       ...env,
     },
     gatewayPort: await freePort(),
-    metricsBasePort: 20_000 + Math.floor(Math.random() * 20_000),
+    // Below the ephemeral port range (32768+), where the OS hands out client ports.
+    metricsBasePort: 20_000 + Math.floor(Math.random() * 12_000),
     dataDir: data.dir,
     logDir: process.env.TEST_LOG_DIR ?? data.dir,
   });
