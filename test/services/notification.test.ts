@@ -412,6 +412,11 @@ describe("notification service (a broker of its own, real SMTP and HTTP receiver
     await eventually(async () => (await hookStore.count({ userId: owner.id })) === 0);
     await eventually(async () => (await deliveryStore.count({ userId: owner.id })) === 0);
     await eventually(async () => (await list(owner)).items.length === 0);
+    // Settings go last; once they are gone the defaults answer again.
+    await eventually(
+      async () =>
+        (await harness.call<Settings>("notification.getSettings", {}, owner.meta)).reminderTime === "20:00",
+    );
     expect(await harness.call<Settings>("notification.getSettings", {}, owner.meta)).to.include({
       reminderTime: "20:00",
       email: true,
