@@ -18,7 +18,7 @@ import { AppError } from "../../shared/errors.ts";
 import { KeyedLock } from "../../shared/keyed-lock.ts";
 import { healthMixin } from "../../shared/mixins.ts";
 import type { ServiceDeps } from "../../shared/runtime-types.ts";
-import { type UserSettings, userSettings } from "../../shared/user-settings.ts";
+import { allUsers, type UserRow, type UserSettings, userSettings } from "../../shared/user-settings.ts";
 import {
   type DailyStatDoc,
   dailyStats,
@@ -38,14 +38,6 @@ const MAX_WEEKLY_RANGE_DAYS = 53 * 7;
 const DAILY_RETENTION_DAYS = 90;
 /** How far back close-days catches up for a user (after an outage, say). */
 const CLOSE_CATCH_UP_DAYS = 7;
-const USERS_PAGE = 200;
-
-interface UserRow {
-  id: string;
-  timezone: string;
-  dayStartHour: number;
-  weekStart: WeekStart;
-}
 
 function withRate(figures: DayFigures) {
   return { ...figures, completionRate: figures.goalsDue === 0 ? null : figures.goalsMet / figures.goalsDue };
@@ -237,18 +229,13 @@ export default function aggregationService(deps: ServiceDeps): ServiceSchema {
     }
   }
 
-  async function* allUsers(): AsyncGenerator<UserRow> {
-    let afterId: string | null = null;
-    for (;;) {
-      const page: UserRow[] = await broker.call<UserRow[], object>("auth.listUsers", {
-        afterId,
-        limit: USERS_PAGE,
-      });
-      if (page.length === 0) return;
-      yield* page;
-      afterId = page[page.length - 1]!.id;
-    }
-  }
+  /** Jobs whose work belongs to the notification service: the scheduler only triggers them. */
+  const notificationJob = (action: string) => async (now: Date) =>
+    (
+      await broker.call<{ processed: number }, { now: string }>(`notification.${action}`, {
+        now: now.toISOString(),
+      })
+    ).processed;
 
   const jobs: JobDefinition[] = [
     {
@@ -257,7 +244,7 @@ export default function aggregationService(deps: ServiceDeps): ServiceSchema {
       slotOf: hourSlot,
       async run(now) {
         let closed = 0;
-        for await (const user of allUsers()) {
+        for await (const user of allUsers(broker)) {
           const today = todayOf(user, now);
           const mark = await closes.findOne({ _id: user.id });
           const first = maxDate(
@@ -283,7 +270,7 @@ export default function aggregationService(deps: ServiceDeps): ServiceSchema {
       slotOf: daySlot,
       async run(now) {
         let checked = 0;
-        for await (const user of allUsers()) {
+        for await (const user of allUsers(broker)) {
           const goals = await broker.call<GoalState[], object>("goals.statesOf", {
             userId: user.id,
             weekStart: user.weekStart,
@@ -308,25 +295,13 @@ export default function aggregationService(deps: ServiceDeps): ServiceSchema {
       name: "at-risk-reminders",
       schedule: "*/15 * * * *",
       slotOf: quarterHourSlot,
-      async run(now) {
-        return (
-          await broker.call<{ processed: number }, object>("notification.atRiskReminders", {
-            now: now.toISOString(),
-          })
-        ).processed;
-      },
+      run: notificationJob("atRiskReminders"),
     },
     {
       name: "weekly-summaries",
       schedule: "0 * * * *",
       slotOf: hourSlot,
-      async run(now) {
-        return (
-          await broker.call<{ processed: number }, object>("notification.weeklySummaries", {
-            now: now.toISOString(),
-          })
-        ).processed;
-      },
+      run: notificationJob("weeklySummaries"),
     },
   ];
 

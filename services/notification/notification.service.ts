@@ -11,13 +11,12 @@ import type { ChannelPayloads, GoalState } from "../../shared/bus/channels.ts";
 import type { RequestContext } from "../../shared/context.ts";
 import { type Collection, DuplicateKeyError } from "../../shared/db/index.ts";
 import type { LocalDate } from "../../shared/domain/goal-types.ts";
-import type { WeekStart } from "../../shared/domain/profile.ts";
 import { AppError } from "../../shared/errors.ts";
 import { newId } from "../../shared/ids.ts";
 import { healthMixin } from "../../shared/mixins.ts";
 import { jobItemsProcessed, notificationsSent } from "../../shared/ops/metrics.ts";
 import type { ServiceDeps } from "../../shared/runtime-types.ts";
-import type { UserSettings } from "../../shared/user-settings.ts";
+import { allUsers, type UserRow, type UserSettings } from "../../shared/user-settings.ts";
 import { RefusedTarget, resolveTarget } from "./address-guard.ts";
 import { WebhookDispatcher } from "./deliveries.ts";
 import { createMailer } from "./mailer.ts";
@@ -53,18 +52,8 @@ import {
 } from "./settings.ts";
 
 const GROUP = "notification";
-const USERS_PAGE = 200;
 /** Longer than the SMTP transport's timeouts add up to (10 s + 10 s + 30 s). */
 const MAIL_CLAIM_STALE_MS = 90_000;
-
-interface UserRow {
-  id: string;
-  email: string;
-  displayName: string;
-  timezone: string;
-  dayStartHour: number;
-  weekStart: WeekStart;
-}
 
 type Contact = Pick<UserSettings, "email" | "displayName">;
 
@@ -290,20 +279,6 @@ export default function notificationService(deps: ServiceDeps): ServiceSchema {
     });
   }
 
-  async function* allUsers(): AsyncGenerator<UserRow> {
-    let afterId: string | null = null;
-    for (;;) {
-      const page: UserRow[] = await broker.call<UserRow[], object>("auth.listUsers", {
-        afterId,
-        limit: USERS_PAGE,
-      });
-      if (page.length === 0) return;
-      yield* page;
-      if (page.length < USERS_PAGE) return;
-      afterId = page[page.length - 1]!.id;
-    }
-  }
-
   /** A daily goal with a streak of 2 or more, not met yet after the user's reminder time: once per goal and day. */
   async function remindUser(user: UserRow, now: Date): Promise<number> {
     const settings = await settingsOf(user.id);
@@ -377,7 +352,7 @@ export default function notificationService(deps: ServiceDeps): ServiceSchema {
     let users = 0;
     let failures = 0;
     let lastError: unknown = null;
-    for await (const user of allUsers()) {
+    for await (const user of allUsers(broker)) {
       users += 1;
       try {
         processed += await work(user, now);
