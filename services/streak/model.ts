@@ -47,7 +47,7 @@ export const goalDays = defineModel<GoalDayDoc>({
     total: { type: Number, required: true },
     skipped: { type: Boolean, required: true },
   },
-  indexes: [{ fields: { goalId: 1, date: 1 } }, { fields: { userId: 1 } }],
+  indexes: [{ fields: { goalId: 1 } }, { fields: { goalId: 1, date: 1 } }, { fields: { userId: 1 } }],
 });
 
 /** Per goal: the newest goal state seen, the ledger snapshot (streak, strength) and the running total. */
