@@ -1,0 +1,226 @@
+/**
+ * The system under test, started in its own process(es) so that the load generator (the benchmark
+ * script) never shares an event loop with the server: `node index.ts` (embedded) or one process per
+ * service on NATS (cluster, scripts/cluster-lib.ts).
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { createWriteStream } from "node:fs";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { connect } from "nats";
+import { generateKeyPair } from "../../shared/auth/keys.ts";
+import { ALL_SERVICES } from "../../shared/config.ts";
+import { Cluster } from "../../scripts/cluster-lib.ts";
+import { freePort } from "../../scripts/ports.ts";
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+
+export type Topology = "embedded" | "cluster";
+
+export interface SystemOptions {
+  /** Shown in logs and file names. */
+  label: string;
+  /** When set, every server process writes a V8 CPU profile into this directory when it stops. */
+  cpuProfDir?: string;
+  natsUrl: string;
+}
+
+export interface RunningSystem {
+  topology: Topology;
+  label: string;
+  /** http://127.0.0.1:<port>/api/v1 */
+  baseUrl: string;
+  /** Where the server output goes. */
+  logDir: string;
+  stop(): Promise<void>;
+}
+
+/** Sampling interval of the CPU profiles (µs): a request takes 1–3 ms, the default 1000 is too coarse. */
+const CPU_PROF_INTERVAL_US = 100;
+
+/** Settings every benchmarked system shares: rate limit off, quiet logs. */
+const BENCH_ENV = { RATE_LIMIT_PER_MINUTE: "0", LOG_LEVEL: "warn" };
+
+function profileOptions(options: SystemOptions): Record<string, string> {
+  if (!options.cpuProfDir) return {};
+  return {
+    NODE_OPTIONS: `--cpu-prof --cpu-prof-interval=${CPU_PROF_INTERVAL_US} --cpu-prof-dir=${options.cpuProfDir}`,
+  };
+}
+
+async function waitForHealth(baseUrl: string, timeoutMs: number, exited: () => boolean): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = "no answer";
+  while (Date.now() < deadline) {
+    if (exited()) throw new Error(`the server exited before ${baseUrl}/health answered`);
+    try {
+      const response = await fetch(`${baseUrl}/health`, { signal: AbortSignal.timeout(1000) });
+      await response.text();
+      if (response.status === 200) return;
+      last = `status ${response.status}`;
+    } catch (error) {
+      last = String(error);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`${baseUrl}/health not 200 after ${timeoutMs} ms: ${last}`);
+}
+
+function waitForExit(child: ChildProcess, timeoutMs: number): Promise<boolean> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), timeoutMs);
+    child.once("exit", () => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
+}
+
+async function tail(file: string, lines = 30): Promise<string> {
+  try {
+    return (await readFile(file, "utf8")).split("\n").slice(-lines).join("\n");
+  } catch {
+    return "(no output)";
+  }
+}
+
+/** `node index.ts`: every service in one process, NeDB files in a fresh DATA_DIR, in-memory bus. */
+export async function startEmbedded(options: SystemOptions): Promise<RunningSystem> {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), `goal-tracker-bench-${options.label}-`));
+  const port = await freePort();
+  const metricsPort = await freePort();
+  const logFile = path.join(dataDir, "server.log");
+  const output = createWriteStream(logFile);
+  const child = spawn(process.execPath, [path.join(ROOT, "index.ts")], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      ...BENCH_ENV,
+      ...profileOptions(options),
+      DATA_DIR: dataDir,
+      PORT: String(port),
+      METRICS_PORT: String(metricsPort),
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  child.stdout?.pipe(output);
+  child.stderr?.pipe(output);
+  const baseUrl = `http://127.0.0.1:${port}/api/v1`;
+  const stop = async () => {
+    child.kill("SIGTERM");
+    if (!(await waitForExit(child, 20_000))) {
+      child.kill("SIGKILL");
+      await waitForExit(child, 5000);
+    }
+    output.end();
+    await rm(dataDir, { recursive: true, force: true });
+  };
+  try {
+    await waitForHealth(baseUrl, 30_000, () => child.exitCode !== null);
+  } catch (error) {
+    console.error(await tail(logFile));
+    await stop();
+    throw error;
+  }
+  return { topology: "embedded", label: options.label, baseUrl, logDir: dataDir, stop };
+}
+
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once("error", () => resolve(false));
+    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
+  });
+}
+
+/** `count` consecutive ports that were free a moment ago (the cluster numbers its metrics ports). */
+async function freePortRange(count: number): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = 20_000 + Math.floor(Math.random() * 30_000);
+    let free = true;
+    for (let i = 0; i < count && free; i++) free = await portIsFree(base + i);
+    if (free) return base;
+  }
+  throw new Error(`no ${count} consecutive free ports found`);
+}
+
+export function natsReachable(url: string): Promise<boolean> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: hostname, port: Number(port) }, () => {
+      socket.end();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+    socket.setTimeout(2000, () => {
+      socket.destroy();
+      resolve(false);
+    });
+  });
+}
+
+/** The JetStream streams of a namespace (see shared/bus/jetstream.ts), removed after the run. */
+async function removeNamespaceStreams(natsUrl: string, namespace: string): Promise<void> {
+  const connection = await connect({ servers: natsUrl });
+  try {
+    const jsm = await connection.jetstreamManager();
+    const token = namespace.replace(/[^A-Za-z0-9]/g, "_").toUpperCase();
+    for (const stream of [`${token}_EVENTS`, `${token}_DEAD_LETTERS`]) {
+      await jsm.streams.delete(stream).catch(() => undefined);
+    }
+  } finally {
+    await connection.close();
+  }
+}
+
+/**
+ * One process per service on NATS (transporter and JetStream channels), each service with its own NeDB
+ * files, in a namespace of its own so that it does not meet other systems on the same NATS.
+ */
+export async function startCluster(options: SystemOptions): Promise<RunningSystem> {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), `goal-tracker-bench-${options.label}-`));
+  const namespace = `bench-${options.label}-${randomBytes(4).toString("hex")}`.slice(0, 32);
+  const keys = generateKeyPair();
+  const cluster = new Cluster({
+    env: {
+      ...BENCH_ENV,
+      ...profileOptions(options),
+      TRANSPORTER: options.natsUrl,
+      CHANNELS_URL: options.natsUrl,
+      NAMESPACE: namespace,
+      JWT_PRIVATE_KEY: keys.privateKey,
+      JWT_PUBLIC_KEY: keys.publicKey,
+    },
+    gatewayPort: await freePort(),
+    metricsBasePort: await freePortRange(ALL_SERVICES.length),
+    dataDir,
+    logDir: dataDir,
+  });
+  const stop = async () => {
+    await cluster.stop();
+    await removeNamespaceStreams(options.natsUrl, namespace).catch((error: unknown) =>
+      console.warn(`could not remove the streams of ${namespace}: ${String(error)}`),
+    );
+    await rm(dataDir, { recursive: true, force: true });
+  };
+  try {
+    await cluster.start();
+    await waitForHealth(cluster.gatewayUrl, 30_000, () => false);
+  } catch (error) {
+    for (const service of ALL_SERVICES) {
+      console.error(`--- ${service}\n${await tail(path.join(dataDir, `${service}.log`), 10)}`);
+    }
+    await stop();
+    throw error;
+  }
+  return { topology: "cluster", label: options.label, baseUrl: cluster.gatewayUrl, logDir: dataDir, stop };
+}
+
+export function startSystem(topology: Topology, options: SystemOptions): Promise<RunningSystem> {
+  return topology === "cluster" ? startCluster(options) : startEmbedded(options);
+}
