@@ -1,10 +1,12 @@
+import { isUtf8 } from "node:buffer";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Context, ServiceSchema, ServiceSettingSchema } from "moleculer";
 import ApiGateway from "moleculer-web";
 import packageJson from "../../package.json" with { type: "json" };
 import { ROUTES } from "../../shared/api/index.ts";
 import { buildOpenApi } from "../../shared/api/openapi.ts";
-import { API_PREFIX, matchRoute, type RouteSpec } from "../../shared/api/route.ts";
+import { actionParamsSchema, API_PREFIX, matchRoute, type RouteSpec } from "../../shared/api/route.ts";
+import { assertValid, type JsonSchema } from "../../shared/validation.ts";
 import { verifyAccessToken } from "../../shared/auth/tokens.ts";
 import { ALL_SERVICES } from "../../shared/config.ts";
 import type { AuthUser, RequestContext, RequestMeta } from "../../shared/context.ts";
@@ -23,6 +25,7 @@ import {
   idempotencyKeyOf,
   ifMatchVersion,
   requestIdOf,
+  takesBody,
 } from "./request.ts";
 
 /** What moleculer-web attaches to the request as it routes it. */
@@ -53,6 +56,7 @@ export default function gatewayService(deps: ServiceDeps): ServiceSchema {
   const { config, keys } = deps;
   const limiter = new RateLimiter(config.rateLimitPerMinute);
   const specs = new Map(ROUTES.map((route) => [`${route.method} ${route.path}`, route]));
+  const paramsSchemas = new Map(ROUTES.map((route) => [route, actionParamsSchema(route) as JsonSchema]));
   const openApiDocument = buildOpenApi(ROUTES, packageJson.version);
   const backendServices = ALL_SERVICES.filter((name) => name !== "gateway");
 
@@ -103,8 +107,18 @@ export default function gatewayService(deps: ServiceDeps): ServiceSchema {
       body?: unknown;
     };
     const params = buildParams(spec, raw.params ?? {}, raw.query ?? {}, raw.body);
+    // Checked here too, before anything is serialised for the transporter: a body nested thousands
+    // deep is refused at its first wrong level instead of overflowing the serialiser's stack.
+    assertValid(paramsSchemas.get(spec)!, params);
     for (const key of Object.keys(req.$params)) delete req.$params[key];
-    Object.assign(req.$params, params);
+    for (const [key, value] of Object.entries(params)) {
+      Object.defineProperty(req.$params, key, {
+        value,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    }
   }
 
   function afterCall(ctx: Context<unknown, RequestMeta>, req: GatewayRequest, data: unknown): unknown {
@@ -149,6 +163,8 @@ export default function gatewayService(deps: ServiceDeps): ServiceSchema {
         options.requestID = requestId;
         res.setHeader("X-Request-Id", requestId);
         res.setHeader("X-Content-Type-Options", "nosniff");
+        // A body sent with GET or DELETE is never read (the body parsers only read typed bodies).
+        if (!takesBody(req.method ?? "GET")) delete req.headers["content-type"];
         const stopTimer = process.hrtime.bigint();
         res.once("finish", () => {
           const path = (req.url ?? "").split("?")[0]!.slice(API_PREFIX.length);
@@ -169,6 +185,12 @@ export default function gatewayService(deps: ServiceDeps): ServiceSchema {
             limit: largeBody ? "1mb" : "64kb",
             strict: true,
             type: ["application/json", "application/*+json"],
+            // Bytes that are not UTF-8 are refused (400), not stored with replacement characters.
+            // (Another declared charset is refused with 415 before the call.)
+            verify(_req: IncomingMessage, _res: ServerResponse, body: Buffer, encoding: string) {
+              if (encoding.toLowerCase() === "utf-8" && !isUtf8(body))
+                throw new Error("The request body is not UTF-8");
+            },
           },
           urlencoded: false,
         },

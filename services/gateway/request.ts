@@ -68,6 +68,11 @@ export function buildParams(
       details: [{ path: "/", message: "must be object" }],
     });
   }
+  // Keys that would reach an object's prototype are refused like any unknown property.
+  const forbidden: ErrorDetail[] = Object.keys(body)
+    .filter((key) => key === "__proto__" || key === "constructor" || key === "prototype")
+    .map((key) => ({ path: `/${key}`, message: "must NOT have additional properties" }));
+  if (forbidden.length > 0) throw new AppError("VALIDATION_ERROR", undefined, { details: forbidden });
   const shadowing: ErrorDetail[] = Object.keys(body)
     .filter((key) => Object.hasOwn(pathParams, key) || Object.hasOwn(query, key))
     .map((key) => ({ path: `/${key}`, message: "must NOT have additional properties" }));

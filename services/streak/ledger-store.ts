@@ -12,7 +12,7 @@ import type { GoalDayDoc } from "./model.ts";
 const BY_ID_MAX_DAYS = 62;
 
 function toEntry(doc: GoalDayDoc): DayEntry {
-  return { date: doc.date, total: doc.total, skipped: doc.skipped === true };
+  return { date: doc.date, total: doc.total ?? 0, skipped: doc.skipped === true };
 }
 
 /** The ledger rules read a goal's stored days through this. */

@@ -189,7 +189,11 @@ export default function streakService(deps: ServiceDeps): ServiceSchema {
         const id = `${change.goalId}:${date}`;
         await days.updateOne(
           { _id: id },
-          { $set: { goalId: change.goalId, userId: change.userId, date, skipped: change.skipped } },
+          // $inc 0 gives a new day entry its total of 0 and leaves an existing one as it is.
+          {
+            $set: { goalId: change.goalId, userId: change.userId, date, skipped: change.skipped },
+            $inc: { total: 0 },
+          },
           { upsert: true },
         );
         if (!change.skipped) await refreshDay(change.goalId, change.userId, date);
