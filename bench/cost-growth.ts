@@ -27,7 +27,8 @@ import * as prettier from "prettier";
 import { Client } from "./lib/client.ts";
 import { round, summarize, type Summary, median } from "./lib/stats.ts";
 import type { Operation, Role, Window } from "./lib/types.ts";
-import { natsReachable, ROOT, type RunningSystem, startSystem, type Topology } from "./lib/systems.ts";
+import { reachable } from "../scripts/ports.ts";
+import { ROOT, type RunningSystem, startSystem, type Topology } from "./lib/systems.ts";
 
 const TARGET_RATIO = 1.5;
 const BULK_LIMIT = 500;
@@ -434,7 +435,7 @@ function printTable(result: TopologyResult): void {
 async function main(): Promise<void> {
   const startedAt = new Date();
   const code = codeVersion();
-  if (topologies.includes("cluster") && !(await natsReachable(args.nats))) {
+  if (topologies.includes("cluster") && !(await reachable(args.nats))) {
     console.error(`NATS is not reachable at ${args.nats}: start nats-server -js, or pass --nats=`);
     process.exit(1);
   }

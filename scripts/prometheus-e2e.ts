@@ -30,7 +30,6 @@
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
@@ -40,7 +39,7 @@ import { removeNamespaceStreams } from "../test/helpers/environment.ts";
 import { deadUrl, startWebhookReceiver } from "../test/helpers/webhook-receiver.ts";
 import { DEFAULT_DASHBOARDS, DEFAULT_RULES, ROOT, ruleExpressions, ruleFiles } from "./check-dashboards.ts";
 import { Cluster } from "./cluster-lib.ts";
-import { freePort } from "./ports.ts";
+import { freePort, freePortRange, reachable } from "./ports.ts";
 import {
   ALLOWED_EMPTY_RECORDS,
   dashboardChecks,
@@ -108,40 +107,6 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
     console.log(`\n${signal}: stopping everything`);
     void cleanup().finally(() => process.exit(signal === "SIGINT" ? 130 : 143));
   });
-}
-
-function reachable(url: string): Promise<boolean> {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: hostname, port: Number(port) }, () => {
-      socket.end();
-      resolve(true);
-    });
-    socket.once("error", () => resolve(false));
-    socket.setTimeout(2000, () => {
-      socket.destroy();
-      resolve(false);
-    });
-  });
-}
-
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = net.createServer();
-    server.once("error", () => resolve(false));
-    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
-  });
-}
-
-/** `count` consecutive free ports below the ephemeral range (where the OS hands out client ports). */
-async function freePortRange(count: number): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt += 1) {
-    const base = 20_000 + Math.floor(Math.random() * 12_000);
-    let all = true;
-    for (let port = base; port < base + count && all; port += 1) all = await portFree(port);
-    if (all) return base;
-  }
-  throw new Error(`no ${count} consecutive free ports found`);
 }
 
 function shortExpr(expr: string): string {

@@ -7,7 +7,6 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { createWriteStream } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -15,7 +14,7 @@ import { connect } from "nats";
 import { generateKeyPair } from "../../shared/auth/keys.ts";
 import { ALL_SERVICES } from "../../shared/config.ts";
 import { Cluster } from "../../scripts/cluster-lib.ts";
-import { freePort } from "../../scripts/ports.ts";
+import { freePort, freePortRange } from "../../scripts/ports.ts";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -128,40 +127,6 @@ export async function startEmbedded(options: SystemOptions): Promise<RunningSyst
     throw error;
   }
   return { topology: "embedded", label: options.label, baseUrl, logDir: dataDir, stop };
-}
-
-function portIsFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = net.createServer();
-    server.once("error", () => resolve(false));
-    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
-  });
-}
-
-/** `count` consecutive ports that were free a moment ago (the cluster numbers its metrics ports). */
-async function freePortRange(count: number): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * 30_000);
-    let free = true;
-    for (let i = 0; i < count && free; i++) free = await portIsFree(base + i);
-    if (free) return base;
-  }
-  throw new Error(`no ${count} consecutive free ports found`);
-}
-
-export function natsReachable(url: string): Promise<boolean> {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: hostname, port: Number(port) }, () => {
-      socket.end();
-      resolve(true);
-    });
-    socket.once("error", () => resolve(false));
-    socket.setTimeout(2000, () => {
-      socket.destroy();
-      resolve(false);
-    });
-  });
 }
 
 /** The JetStream streams of a namespace (see shared/bus/jetstream.ts), removed after the run. */

@@ -7,10 +7,11 @@ import { spawnSync } from "node:child_process";
 import path from "node:path";
 import { expect } from "chai";
 import { generateKeyPair } from "../../shared/auth/keys.ts";
+import { ALL_SERVICES } from "../../shared/config.ts";
 import type { ActivityChange, GoalState } from "../../shared/bus/channels.ts";
 import { JetStreamBus } from "../../shared/bus/jetstream.ts";
 import { Cluster } from "../../scripts/cluster-lib.ts";
-import { freePort } from "../../scripts/ports.ts";
+import { freePort, freePortRange } from "../../scripts/ports.ts";
 import { Api, registerUser } from "../helpers/api.ts";
 import { NATS_URL, removeNamespaceStreams, tempDir, uniqueName } from "../helpers/environment.ts";
 
@@ -78,8 +79,7 @@ describe("The pipeline under faults (NATS JetStream + FerretDB, one process per 
         JWT_PUBLIC_KEY: keys.publicKey,
       },
       gatewayPort: await freePort(),
-      // Below the ephemeral port range (32768+), where the OS hands out client ports.
-      metricsBasePort: 20_000 + Math.floor(Math.random() * 12_000),
+      metricsBasePort: await freePortRange(ALL_SERVICES.length),
       dataDir: data.dir,
       logDir: process.env.TEST_LOG_DIR ?? data.dir,
     });

@@ -1,9 +1,9 @@
 import { generateKeyPair } from "../../shared/auth/keys.ts";
 import { Api } from "./api.ts";
-import { loadConfig, type ServiceName } from "../../shared/config.ts";
+import { ALL_SERVICES, loadConfig, type ServiceName } from "../../shared/config.ts";
 import { startSystem } from "../../shared/runtime.ts";
 import { Cluster } from "../../scripts/cluster-lib.ts";
-import { freePort } from "../../scripts/ports.ts";
+import { freePort, freePortRange } from "../../scripts/ports.ts";
 import { distributedEnv, removeNamespaceStreams, STACK, tempDir, uniqueName } from "./environment.ts";
 
 export interface Stack {
@@ -48,8 +48,7 @@ async function startDistributed(env: Record<string, string>): Promise<Stack> {
       ...env,
     },
     gatewayPort: await freePort(),
-    // Below the ephemeral port range (32768+), where the OS hands out client ports.
-    metricsBasePort: 20_000 + Math.floor(Math.random() * 12_000),
+    metricsBasePort: await freePortRange(ALL_SERVICES.length),
     dataDir: data.dir,
     logDir: process.env.TEST_LOG_DIR ?? data.dir,
   });
