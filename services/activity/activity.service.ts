@@ -113,27 +113,28 @@ export default function activityService(deps: ServiceDeps): ServiceSchema {
   }
 
   /**
-   * Publishes the change durably, then brings the streak up to date before the answer so that a read
-   * that follows sees it. The outbox marker is cleared only once the publish succeeded: a crash in
-   * between leaves it set, and the sweeper publishes again (consumers keep the highest version).
+   * Brings the streak up to date first, so that a read that follows sees it and so that consumers
+   * of the message (the stats) find the streak already changed; then publishes the change durably.
+   * The outbox marker is cleared only once the publish succeeded: a crash in between leaves it set,
+   * and the sweeper publishes again (consumers keep the highest version, so nothing counts twice).
    */
   async function propagate(
     ctx: RequestContext<unknown>,
     activity: ActivityDoc,
     change: ActivityChange,
   ): Promise<void> {
-    await bus.publish("activity.changed", change, `${activity._id}:${activity.version}`);
-    await activityStore.updateOne(
-      { _id: activity._id, version: activity.version },
-      { $set: { unpublished: false } },
-    );
-    if (activity.deleted) await activityStore.deleteOne({ _id: activity._id, version: activity.version });
     try {
       await ctx.call("streak.applyActivity", change);
     } catch (error) {
       // The channel message brings the streak up to date when the streak service is back.
       ctx.service?.logger.warn("streak update deferred to the channel", String(error));
     }
+    await bus.publish("activity.changed", change, `${activity._id}:${activity.version}`);
+    await activityStore.updateOne(
+      { _id: activity._id, version: activity.version },
+      { $set: { unpublished: false } },
+    );
+    if (activity.deleted) await activityStore.deleteOne({ _id: activity._id, version: activity.version });
   }
 
   async function logOne(
