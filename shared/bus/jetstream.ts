@@ -36,7 +36,7 @@ const durableOf = (channel: ChannelName, group: string): string =>
   `${group}__${channel}`.replace(/[.*>\s]/g, "_");
 
 /** Stream and subject names, separate per namespace so that two systems can share one NATS. */
-class Names {
+export class StreamNames {
   readonly eventsStream: string;
   readonly deadLetterStream: string;
   readonly eventsPrefix: string;
@@ -68,9 +68,9 @@ export class JetStreamBus implements ChannelBus {
   private readonly connection: NatsConnection;
   private readonly js: JetStreamClient;
   private readonly jsm: JetStreamManager;
-  private readonly names: Names;
+  private readonly names: StreamNames;
 
-  private constructor(connection: NatsConnection, jsm: JetStreamManager, names: Names) {
+  private constructor(connection: NatsConnection, jsm: JetStreamManager, names: StreamNames) {
     this.connection = connection;
     this.jsm = jsm;
     this.names = names;
@@ -78,7 +78,7 @@ export class JetStreamBus implements ChannelBus {
   }
 
   static async connect(url: string, name: string, namespace: string, replicas = 1): Promise<JetStreamBus> {
-    const names = new Names(namespace);
+    const names = new StreamNames(namespace);
     const connection = await connect({
       servers: url,
       name,
@@ -177,7 +177,9 @@ export class JetStreamBus implements ChannelBus {
         head.set("Gt-Error", String(error).slice(0, 1000));
         head.set("Gt-Group", group);
         await this.js.publish(this.names.deadLetterPrefix + channel, message.data, { headers: head });
-        message.term("dead-lettered");
+        // No reason with the term: nats-server before 2.10 ignores "+TERM <reason>", and the message
+        // would come back after the ack wait and be dead-lettered again. The reason is in Gt-Error.
+        message.term();
         channelDeadLettered.inc(labels);
       } catch {
         // The dead-letter stream is unreachable too: leave the message to be redelivered later.

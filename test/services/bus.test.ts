@@ -1,6 +1,7 @@
 import { expect } from "chai";
+import { connect } from "nats";
 import type { ChannelBus } from "../../shared/bus/index.ts";
-import { JetStreamBus } from "../../shared/bus/jetstream.ts";
+import { JetStreamBus, StreamNames } from "../../shared/bus/jetstream.ts";
 import { MemoryBus } from "../../shared/bus/memory.ts";
 import { NATS_URL, removeNamespaceStreams, STACK, uniqueName } from "../helpers/environment.ts";
 
@@ -96,6 +97,38 @@ describe(`channel bus (${STACK === "distributed" ? "NATS JetStream" : "in memory
     await bus.publish("user.deleted", { userId: "fine", deletedAt: new Date().toISOString() });
     await eventually(() => handled.includes("fine"));
     await eventually(async () => (await bus.deadLetterCount()) === 1);
+  });
+
+  it("terminates a dead-lettered message on the server, so that it is not delivered again (JetStream)", async function () {
+    if (STACK !== "distributed") this.skip();
+    const bus = await openBus();
+    let attempts = 0;
+    await bus.subscribe(
+      "user.deleted",
+      "terminal",
+      async () => {
+        attempts += 1;
+        throw new Error("cannot handle this one");
+      },
+      { maxAttempts: 1 },
+    );
+    await bus.publish("user.deleted", { userId: "poison", deletedAt: new Date().toISOString() });
+    await eventually(async () => (await bus.deadLetterCount()) === 1);
+    // A term the server ignores (nats-server 2.9 ignores "+TERM <reason>") leaves the message pending
+    // until the ack wait (30 s) ends, then delivers it again and it is dead-lettered a second time.
+    const connection = await connect({ servers: NATS_URL });
+    try {
+      const jsm = await connection.jetstreamManager();
+      const stream = new StreamNames(namespace).eventsStream;
+      await eventually(
+        async () => (await jsm.consumers.info(stream, "terminal__user_deleted")).num_ack_pending === 0,
+        5000,
+      );
+    } finally {
+      await connection.close();
+    }
+    expect(attempts).to.equal(1);
+    expect(await bus.deadLetterCount()).to.equal(1);
   });
 
   it("keeps messages for a consumer group that subscribes later (durable on JetStream)", async function () {
