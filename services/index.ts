@@ -1,26 +1,25 @@
 import type { ServiceSchema } from "moleculer";
 import type { ServiceName } from "../shared/config.ts";
 import type { ServiceDeps } from "../shared/runtime-types.ts";
-import activityService from "./activity/activity.service.ts";
-import aggregationService from "./aggregation/aggregation.service.ts";
-import authService from "./auth/auth.service.ts";
-import gatewayService from "./gateway/gateway.service.ts";
-import goalsService from "./goals/goals.service.ts";
-import notificationService from "./notification/notification.service.ts";
-import streakService from "./streak/streak.service.ts";
+
+type ServiceFactory = (deps: ServiceDeps) => ServiceSchema;
 
 export interface ServiceEntry {
-  create: (deps: ServiceDeps) => ServiceSchema;
+  /**
+   * The service's module, loaded only by the processes that run it: a process of one service does not pay
+   * for the others' dependencies (mail, password hashing, the API docs) in start time and memory.
+   */
+  load: () => Promise<{ default: ServiceFactory }>;
   /** Whether the service owns collections (and so whether its process must reach the database). */
   usesDatabase: boolean;
 }
 
 export const SERVICES: Record<ServiceName, ServiceEntry> = {
-  auth: { create: authService, usesDatabase: true },
-  goals: { create: goalsService, usesDatabase: true },
-  activity: { create: activityService, usesDatabase: true },
-  streak: { create: streakService, usesDatabase: true },
-  aggregation: { create: aggregationService, usesDatabase: true },
-  notification: { create: notificationService, usesDatabase: true },
-  gateway: { create: gatewayService, usesDatabase: false },
+  auth: { load: () => import("./auth/auth.service.ts"), usesDatabase: true },
+  goals: { load: () => import("./goals/goals.service.ts"), usesDatabase: true },
+  activity: { load: () => import("./activity/activity.service.ts"), usesDatabase: true },
+  streak: { load: () => import("./streak/streak.service.ts"), usesDatabase: true },
+  aggregation: { load: () => import("./aggregation/aggregation.service.ts"), usesDatabase: true },
+  notification: { load: () => import("./notification/notification.service.ts"), usesDatabase: true },
+  gateway: { load: () => import("./gateway/gateway.service.ts"), usesDatabase: false },
 };

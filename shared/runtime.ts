@@ -24,11 +24,14 @@ export async function startSystem(config: Config): Promise<RunningSystem> {
   const entries = config.services.map((name) => SERVICES[name]);
   const usesDatabase = entries.some((entry) => entry.usesDatabase);
   const broker = new ServiceBroker(brokerOptions(config));
-  const storage = createStorage(config);
-  const bus = await createBus(config, String(broker.nodeID));
-  const keys = await loadSigningKeys(config);
+  const [factories, storage, bus, keys] = await Promise.all([
+    Promise.all(entries.map(async (entry) => (await entry.load()).default)),
+    createStorage(config),
+    createBus(config, String(broker.nodeID)),
+    loadSigningKeys(config),
+  ]);
   const deps = { config, storage, bus, keys };
-  for (const entry of entries) broker.createService(entry.create(deps));
+  for (const create of factories) broker.createService(create(deps));
 
   const checks: Record<string, ReadinessCheck> = { bus: () => bus.ping() };
   if (usesDatabase) checks.database = () => storage.ping();

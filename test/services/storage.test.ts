@@ -31,7 +31,7 @@ describe(`storage contract (${STACK === "distributed" ? "MongoDB wire protocol" 
   beforeEach(async () => {
     const data = await tempDir();
     remove = data.remove;
-    storage = createStorage({
+    storage = await createStorage({
       dataDir: data.dir,
       mongoUrl: STACK === "distributed" ? `${mongoBaseUrl()}${uniqueName("storage_")}` : null,
     });
