@@ -3,7 +3,7 @@ import { activityRoutes } from "../../shared/api/activities.ts";
 import { actionParamsSchema } from "../../shared/api/route.ts";
 import type { ActivityChange, GoalState } from "../../shared/bus/channels.ts";
 import type { RequestContext } from "../../shared/context.ts";
-import type { Collection } from "../../shared/db/index.ts";
+import { type Collection, DuplicateKeyError } from "../../shared/db/index.ts";
 import { compareDates, localDateOf } from "../../shared/domain/calendar.ts";
 import type { LocalDate } from "../../shared/domain/goal-types.ts";
 import { AppError, ERROR_CODES, isErrorCode } from "../../shared/errors.ts";
@@ -12,7 +12,7 @@ import { healthMixin } from "../../shared/mixins.ts";
 import { activitiesLogged } from "../../shared/ops/metrics.ts";
 import type { ServiceDeps } from "../../shared/runtime-types.ts";
 import { type UserSettings, userSettings } from "../../shared/user-settings.ts";
-import { IdempotencyStore, requestHash } from "./idempotency.ts";
+import { type Claim, IdempotencyStore, requestHash } from "./idempotency.ts";
 import { activities, type ActivityDoc, idempotencyKeys } from "./model.ts";
 
 interface LogInput {
@@ -137,13 +137,21 @@ export default function activityService(deps: ServiceDeps): ServiceSchema {
     if (activity.deleted) await activityStore.deleteOne({ _id: activity._id, version: activity.version });
   }
 
+  /**
+   * Validates, stores and propagates one log. `activityId` is the id an Idempotency-Key fixed for it: when
+   * an earlier request with the key stored it and then failed or died, that activity is finished and
+   * answered instead (without validating again: the goal may have been completed by this very activity).
+   */
   async function logOne(
     ctx: RequestContext<unknown>,
     userId: string,
     settings: UserSettings,
     goalId: string,
     input: LogInput,
+    activityId?: string,
   ) {
+    const earlier = activityId ? await activityStore.findOne({ _id: activityId, userId }) : null;
+    if (earlier) return finishLog(ctx, earlier, settings);
     const goal = await goalFor(ctx, goalId, userId, settings);
     assertWritable(goal.state);
     if (goal.state.status === "completed") throw new AppError("GOAL_ALREADY_COMPLETED");
@@ -156,7 +164,7 @@ export default function activityService(deps: ServiceDeps): ServiceSchema {
     const localDate = stampDate(occurredAt, goal.state, settings);
     const now = new Date();
     const activity: ActivityDoc = {
-      _id: newId(now.getTime()),
+      _id: activityId ?? newId(now.getTime()),
       userId,
       goalId,
       quantity: input.quantity,
@@ -170,16 +178,45 @@ export default function activityService(deps: ServiceDeps): ServiceSchema {
       deleted: false,
       unpublished: true,
     };
-    await activityStore.insert(activity);
+    try {
+      await activityStore.insert(activity);
+    } catch (error) {
+      // A request with the same Idempotency-Key that took over a stale claim stored it first.
+      const racing =
+        error instanceof DuplicateKeyError
+          ? await activityStore.findOne({ _id: activity._id, userId })
+          : null;
+      if (!racing) throw error;
+      return finishLog(ctx, racing, settings, goal.state);
+    }
     activitiesLogged.inc({ pattern: goal.state.rules.pattern });
+    return finishLog(ctx, activity, settings, goal.state);
+  }
+
+  /** What follows the insert: the milestone mark, then the streak and the channel, until published once. */
+  async function finishLog(
+    ctx: RequestContext<unknown>,
+    activity: ActivityDoc,
+    settings: UserSettings,
+    goalState?: GoalState,
+  ) {
     if (activity.milestoneId) {
       await ctx.call("goals.markMilestone", {
-        goalId,
+        goalId: activity.goalId,
         milestoneId: activity.milestoneId,
-        completedAt: occurredAt.toISOString(),
+        completedAt: activity.occurredAt.toISOString(),
       });
     }
-    await propagate(ctx, activity, changeOf(activity, goal.state, settings));
+    if (activity.unpublished) {
+      try {
+        const state = goalState ?? (await goalFor(ctx, activity.goalId, activity.userId, settings)).state;
+        await propagate(ctx, activity, changeOf(activity, state, settings));
+      } catch (error) {
+        // The activity is stored and marked unpublished: the outbox sweep publishes it within seconds.
+        // Answering an error would tell the client that nothing was stored, which is not true.
+        ctx.service?.logger.warn("activity stored; its change is left to the outbox sweep", String(error));
+      }
+    }
     return toActivityView(activity);
   }
 
@@ -233,9 +270,12 @@ export default function activityService(deps: ServiceDeps): ServiceSchema {
         async handler(ctx: RequestContext<LogInput & { id: string }>) {
           const userId = userIdOf(ctx);
           const { id: goalId, ...input } = ctx.params;
-          const run = async () => {
+          const run = async (claim?: Claim) => {
             const settings = await userSettings(ctx, userId);
-            return { status: 201, body: await logOne(ctx, userId, settings, goalId, input) };
+            return {
+              status: 201,
+              body: await logOne(ctx, userId, settings, goalId, input, claim?.resourceId),
+            };
           };
           const key = ctx.meta.idempotencyKey;
           const response = key

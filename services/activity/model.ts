@@ -54,6 +54,10 @@ export interface IdempotencyDoc {
   status: number | null;
   body: string | null;
   createdAt: Date;
+  /** When the request now holding the key claimed it; absent on keys stored before claims could be taken over. */
+  claimedAt?: Date;
+  /** The id of the activity this key creates, fixed at the first claim: a retry never creates a second one. */
+  resourceId?: string;
 }
 
 export const idempotencyKeys = defineModel<IdempotencyDoc>({
@@ -64,6 +68,8 @@ export const idempotencyKeys = defineModel<IdempotencyDoc>({
     status: { type: Number, default: null },
     body: { type: String, default: null },
     createdAt: { type: Date, required: true },
+    claimedAt: { type: Date },
+    resourceId: { type: String },
   },
   indexes: [{ fields: { createdAt: 1 } }],
 });

@@ -1,7 +1,10 @@
 import { expect } from "chai";
 import type { ActivityChange, ChannelPayloads, GoalState } from "../../shared/bus/channels.ts";
 import type { RequestMeta } from "../../shared/context.ts";
-import { activities } from "../../services/activity/model.ts";
+import { AppError } from "../../shared/errors.ts";
+import { newId } from "../../shared/ids.ts";
+import { CLAIM_STALE_MS, IdempotencyStore, requestHash } from "../../services/activity/idempotency.ts";
+import { activities, idempotencyKeys } from "../../services/activity/model.ts";
 import { goals } from "../../services/goals/model.ts";
 import { goalDays, goalLedgers, trackedActivities } from "../../services/streak/model.ts";
 import { type ServiceHarness, startServices } from "../helpers/service-harness.ts";
@@ -84,6 +87,79 @@ describe("activity and streak services (brokers of their own)", function () {
     await eventually(async () => (await readGoal(goal.id)).streak?.current === 1);
     const remaining = await store.count({ goalId: goal.id, unpublished: true });
     expect(remaining).to.equal(0);
+  });
+
+  it("finishes a log whose request died after storing it: a retry with its Idempotency-Key answers that activity, stores no second", async () => {
+    const goal = await createGoal({});
+    const userId = meta.user!.id;
+    const key = `died-${Date.now()}`;
+    const params = { quantity: 2 };
+    const claimedAt = new Date(Date.now() - CLAIM_STALE_MS - 1000);
+    const activityId = newId(claimedAt.getTime());
+    // What a SIGKILL between the insert and the answer leaves: the key still claimed, the activity unpublished.
+    const keys = await harness.system.storage.open(idempotencyKeys);
+    await keys.insert({
+      _id: `${userId}:${key}`,
+      requestHash: requestHash({ goalId: goal.id, ...params }),
+      state: "pending",
+      status: null,
+      body: null,
+      createdAt: claimedAt,
+      claimedAt,
+      resourceId: activityId,
+    });
+    const store = await harness.system.storage.open(activities);
+    await store.insert({
+      _id: activityId,
+      userId,
+      goalId: goal.id,
+      quantity: 2,
+      note: null,
+      occurredAt: claimedAt,
+      localDate: claimedAt.toISOString().slice(0, 10),
+      milestoneId: null,
+      createdAt: claimedAt,
+      updatedAt: claimedAt,
+      version: 1,
+      deleted: false,
+      unpublished: true,
+    });
+    const retried = await harness.call<{ id: string }>(
+      "activity.log",
+      { id: goal.id, ...params },
+      { ...meta, idempotencyKey: key },
+    );
+    expect(retried.id).to.equal(activityId);
+    expect(await store.count({ goalId: goal.id })).to.equal(1);
+    expect(await store.count({ _id: activityId, unpublished: true })).to.equal(0);
+    expect((await readGoal(goal.id)).progress?.value).to.equal(2);
+  });
+
+  it("keeps a key's activity id when its request failed after it may have written, frees the key after a refusal", async () => {
+    const keys = new IdempotencyStore(await harness.system.storage.open(idempotencyKeys));
+    const user = `user-${Date.now()}`;
+    const given: string[] = [];
+    const failure = await keys
+      .run(user, "k", "hash", async (claim) => {
+        given.push(claim.resourceId);
+        throw new Error("the bus did not answer");
+      })
+      .catch((error: unknown) => error);
+    expect(String(failure)).to.contain("the bus did not answer");
+    await keys.run(user, "k", "hash", async (claim) => {
+      given.push(claim.resourceId);
+      return { status: 201, body: {} };
+    });
+    expect(given[1]).to.equal(given[0]);
+    // A refusal (4xx) comes before any write: the key is free again, even for another request.
+    const refusal = await keys
+      .run(user, "r", "hash", async () => {
+        throw new AppError("GOAL_NOT_FOUND");
+      })
+      .catch((error: unknown) => error);
+    expect((refusal as AppError).type).to.equal("GOAL_NOT_FOUND");
+    const other = await keys.run(user, "r", "another hash", async () => ({ status: 201, body: "stored" }));
+    expect(other.body).to.equal("stored");
   });
 
   it("applies each activity version once, in any order: replays and older versions change nothing", async () => {
