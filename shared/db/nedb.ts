@@ -13,6 +13,7 @@ import {
   type Storage,
   type Update,
 } from "./collection.ts";
+import { closeAppendHandles } from "./nedb-appends.ts";
 
 // The package's typings declare an ES default export, but at run time it is `module.exports = Datastore`.
 const Datastore = createRequire(import.meta.url)("@seald-io/nedb") as typeof Nedb.default.default;
@@ -96,6 +97,7 @@ class NedbCollection<T extends Doc> implements Collection<T> {
 export class NedbStorage implements Storage {
   readonly kind = "nedb" as const;
   private readonly stores: Datastore<Doc>[] = [];
+  private readonly filenames: string[] = [];
   private readonly opened = new OpenedCollections();
   private readonly dataDir: string;
 
@@ -109,7 +111,9 @@ export class NedbStorage implements Storage {
 
   private async load<T extends Doc>(model: ModelDefinition<T>): Promise<Collection<T>> {
     await mkdir(this.dataDir, { recursive: true });
-    const store = new Datastore<T>({ filename: path.join(this.dataDir, `${model.name}.db`) });
+    const filename = path.join(this.dataDir, `${model.name}.db`);
+    const store = new Datastore<T>({ filename });
+    this.filenames.push(filename);
     await store.loadDatabaseAsync();
     for (const index of model.indexes) {
       const fieldNames = Object.keys(index.fields);
@@ -130,6 +134,8 @@ export class NedbStorage implements Storage {
       store.stopAutocompaction();
       await store.compactDatafileAsync();
     }
+    await closeAppendHandles(this.filenames);
+    this.filenames.length = 0;
     this.stores.length = 0;
     this.opened.clear();
   }
