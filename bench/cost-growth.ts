@@ -17,14 +17,11 @@
  * Writes bench/results/cost-growth-<YYYY-MM-DD>[-<topology>].json and prints a table. Exits 0 whatever
  * the ratios (1 only when the run itself failed).
  */
-import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdir, writeFile } from "node:fs/promises";
-import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import * as prettier from "prettier";
 import { Client } from "./lib/client.ts";
+import { codeVersion, loadAverage, machineInfo, writeResults } from "./lib/run-info.ts";
 import { round, summarize, type Summary, median } from "./lib/stats.ts";
 import type { Operation, Role, Window } from "./lib/types.ts";
 import { reachable } from "../scripts/ports.ts";
@@ -107,17 +104,6 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
     console.error(`\n${signal}: stopping the servers…`);
     void Promise.allSettled([...running].map((system) => system.stop())).then(() => process.exit(130));
   });
-}
-
-/** The code measured: the commit, and the tracked files changed since (other than bench/). */
-function codeVersion(): { commit: string; changedFiles: string[] } {
-  const git = (...gitArgs: string[]) =>
-    spawnSync("git", gitArgs, { cwd: ROOT, encoding: "utf8" }).stdout?.trim() ?? "";
-  const changedFiles = git("status", "--porcelain", "--untracked-files=no")
-    .split("\n")
-    .map((line) => line.slice(3))
-    .filter((file) => file && !file.startsWith("bench/"));
-  return { commit: git("rev-parse", "HEAD") || "unknown", changedFiles };
 }
 
 function isoDate(ms: number): string {
@@ -442,15 +428,7 @@ async function main(): Promise<void> {
   const profileRoot = args["cpu-prof"]
     ? path.join(ROOT, "bench/tmp", `cpu-profiles-${startedAt.toISOString().replace(/[:.]/g, "-")}`)
     : null;
-  const cpus = os.cpus();
-  const machine = {
-    cpus: cpus.length,
-    cpuModel: cpus[0]?.model ?? "unknown",
-    totalMemoryGiB: round(os.totalmem() / 2 ** 30, 1),
-    platform: `${os.platform()} ${os.release()} ${os.arch()}`,
-    node: process.version,
-    loadAverageAtStart: os.loadavg().map((x) => round(x, 2)),
-  };
+  const machine = machineInfo();
   const results: TopologyResult[] = [];
   for (const topology of topologies) {
     results.push(await runTopology(topology, profileRoot));
@@ -467,7 +445,7 @@ async function main(): Promise<void> {
     finishedAt: new Date().toISOString(),
     targetRatio: TARGET_RATIO,
     code,
-    machine: { ...machine, loadAverageAtEnd: os.loadavg().map((x) => round(x, 2)) },
+    machine: { ...machine, loadAverageAtEnd: loadAverage() },
     parameters: {
       ...params,
       requestsPerGoalAndOperation: params.rounds * params.perRound,
@@ -477,11 +455,7 @@ async function main(): Promise<void> {
     results,
     cpuProfiles: profileRoot ? path.relative(ROOT, profileRoot) : null,
   };
-  await mkdir(path.dirname(file), { recursive: true });
-  // Formatted as the repository's `prettier --check .` expects it.
-  const style = (await prettier.resolveConfig(file)) ?? {};
-  await writeFile(file, await prettier.format(JSON.stringify(output), { ...style, filepath: file }));
-  console.log(`\nresults: ${path.relative(process.cwd(), file)}`);
+  await writeResults(file, output);
   if (profileRoot) console.log(`CPU profiles: ${path.relative(process.cwd(), profileRoot)}`);
 }
 

@@ -39,7 +39,7 @@ async function waitUntilReady(url: string, timeoutMs: number, exited: () => bool
     } catch (error) {
       last = String(error);
     }
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await new Promise((resolve) => setTimeout(resolve, 20));
   }
   throw new Error(`${url} not ready after ${timeoutMs} ms: ${last}`);
 }

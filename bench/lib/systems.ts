@@ -26,6 +26,14 @@ export interface SystemOptions {
   /** When set, every server process writes a V8 CPU profile into this directory when it stops. */
   cpuProfDir?: string;
   natsUrl: string;
+  /** Cluster only: every service stores in this MongoDB-compatible server instead of its own NeDB files. */
+  mongoUrl?: string;
+}
+
+/** A process of the system, for memory readings. */
+export interface SystemProcess {
+  name: string;
+  pid: number;
 }
 
 export interface RunningSystem {
@@ -35,6 +43,14 @@ export interface RunningSystem {
   baseUrl: string;
   /** Where the server output goes. */
   logDir: string;
+  /** Every process's ops port (/metrics, /ready). */
+  metricsPorts(): number[];
+  processes(): SystemProcess[];
+  /**
+   * Cold start: stops one process (SIGTERM; `name` is a service, or "all" for the embedded process), starts
+   * it again on the same data and returns the milliseconds from spawn until its /ready answered 200.
+   */
+  restart(name: string): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -64,7 +80,7 @@ async function waitForHealth(baseUrl: string, timeoutMs: number, exited: () => b
     } catch (error) {
       last = String(error);
     }
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await new Promise((resolve) => setTimeout(resolve, 20));
   }
   throw new Error(`${baseUrl}/health not 200 after ${timeoutMs} ms: ${last}`);
 }
@@ -88,6 +104,33 @@ async function tail(file: string, lines = 30): Promise<string> {
   }
 }
 
+/** Polls an ops server's /ready until it answers 200. */
+async function waitForReady(metricsPort: number, timeoutMs: number, exited: () => boolean): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (exited()) throw new Error(`the process of ops port ${metricsPort} exited before it was ready`);
+    try {
+      const response = await fetch(`http://127.0.0.1:${metricsPort}/ready`, {
+        signal: AbortSignal.timeout(1000),
+      });
+      await response.text();
+      if (response.status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error(`ops port ${metricsPort} not ready after ${timeoutMs} ms`);
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  child.kill("SIGTERM");
+  if (!(await waitForExit(child, 20_000))) {
+    child.kill("SIGKILL");
+    await waitForExit(child, 5000);
+  }
+}
+
 /** `node index.ts`: every service in one process, NeDB files in a fresh DATA_DIR, in-memory bus. */
 export async function startEmbedded(options: SystemOptions): Promise<RunningSystem> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), `goal-tracker-bench-${options.label}-`));
@@ -95,38 +138,56 @@ export async function startEmbedded(options: SystemOptions): Promise<RunningSyst
   const metricsPort = await freePort();
   const logFile = path.join(dataDir, "server.log");
   const output = createWriteStream(logFile);
-  const child = spawn(process.execPath, [path.join(ROOT, "index.ts")], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      ...BENCH_ENV,
-      ...profileOptions(options),
-      DATA_DIR: dataDir,
-      PORT: String(port),
-      METRICS_PORT: String(metricsPort),
-    },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  child.stdout?.pipe(output);
-  child.stderr?.pipe(output);
+  const spawnServer = () => {
+    const started = performance.now();
+    const server = spawn(process.execPath, [path.join(ROOT, "index.ts")], {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        ...BENCH_ENV,
+        ...profileOptions(options),
+        DATA_DIR: path.join(dataDir, "data"),
+        PORT: String(port),
+        METRICS_PORT: String(metricsPort),
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    server.stdout?.pipe(output, { end: false });
+    server.stderr?.pipe(output, { end: false });
+    return { server, started };
+  };
+  let { server: child } = spawnServer();
   const baseUrl = `http://127.0.0.1:${port}/api/v1`;
   const stop = async () => {
-    child.kill("SIGTERM");
-    if (!(await waitForExit(child, 20_000))) {
-      child.kill("SIGKILL");
-      await waitForExit(child, 5000);
-    }
+    await stopChild(child);
     output.end();
     await rm(dataDir, { recursive: true, force: true });
   };
   try {
+    // /health answers as soon as the gateway listens; the ops server's /ready once every service started.
     await waitForHealth(baseUrl, 30_000, () => child.exitCode !== null);
+    await waitForReady(metricsPort, 30_000, () => child.exitCode !== null);
   } catch (error) {
     console.error(await tail(logFile));
     await stop();
     throw error;
   }
-  return { topology: "embedded", label: options.label, baseUrl, logDir: dataDir, stop };
+  return {
+    topology: "embedded",
+    label: options.label,
+    baseUrl,
+    logDir: dataDir,
+    metricsPorts: () => [metricsPort],
+    processes: () => (child.pid ? [{ name: "all services", pid: child.pid }] : []),
+    async restart() {
+      await stopChild(child);
+      const next = spawnServer();
+      child = next.server;
+      await waitForReady(metricsPort, 30_000, () => next.server.exitCode !== null);
+      return performance.now() - next.started;
+    },
+    stop,
+  };
 }
 
 /** The JetStream streams of a namespace (see shared/bus/jetstream.ts), removed after the run. */
@@ -151,6 +212,7 @@ export async function startCluster(options: SystemOptions): Promise<RunningSyste
   const dataDir = await mkdtemp(path.join(os.tmpdir(), `goal-tracker-bench-${options.label}-`));
   const namespace = `bench-${options.label}-${randomBytes(4).toString("hex")}`.slice(0, 32);
   const keys = generateKeyPair();
+  const metricsBasePort = await freePortRange(ALL_SERVICES.length);
   const cluster = new Cluster({
     env: {
       ...BENCH_ENV,
@@ -160,9 +222,10 @@ export async function startCluster(options: SystemOptions): Promise<RunningSyste
       NAMESPACE: namespace,
       JWT_PRIVATE_KEY: keys.privateKey,
       JWT_PUBLIC_KEY: keys.publicKey,
+      ...(options.mongoUrl ? { MONGO_URL: `${options.mongoUrl}${namespace.replace(/-/g, "_")}` } : {}),
     },
     gatewayPort: await freePort(),
-    metricsBasePort: await freePortRange(ALL_SERVICES.length),
+    metricsBasePort,
     dataDir,
     logDir: dataDir,
   });
@@ -183,7 +246,26 @@ export async function startCluster(options: SystemOptions): Promise<RunningSyste
     await stop();
     throw error;
   }
-  return { topology: "cluster", label: options.label, baseUrl: cluster.gatewayUrl, logDir: dataDir, stop };
+  return {
+    topology: "cluster",
+    label: options.label,
+    baseUrl: cluster.gatewayUrl,
+    logDir: dataDir,
+    metricsPorts: () => ALL_SERVICES.map((_, index) => metricsBasePort + index),
+    processes: () =>
+      [...cluster.processes.values()].flatMap(({ service, child }) =>
+        child.pid ? [{ name: service, pid: child.pid }] : [],
+      ),
+    async restart(name: string) {
+      const service = ALL_SERVICES.find((candidate) => candidate === name);
+      if (!service) throw new Error(`no service ${name}`);
+      await cluster.stopService(service);
+      const started = performance.now();
+      await cluster.startService(service);
+      return performance.now() - started;
+    },
+    stop,
+  };
 }
 
 export function startSystem(topology: Topology, options: SystemOptions): Promise<RunningSystem> {
