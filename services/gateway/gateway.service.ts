@@ -7,7 +7,7 @@ import { ROUTES } from "../../shared/api/index.ts";
 import { buildOpenApi } from "../../shared/api/openapi.ts";
 import { actionParamsSchema, API_PREFIX, matchRoute, type RouteSpec } from "../../shared/api/route.ts";
 import { assertValid, type JsonSchema } from "../../shared/validation.ts";
-import { verifyAccessToken } from "../../shared/auth/tokens.ts";
+import { AccessTokenVerifier } from "../../shared/auth/tokens.ts";
 import { ALL_SERVICES } from "../../shared/config.ts";
 import type { AuthUser, RequestContext, RequestMeta } from "../../shared/context.ts";
 import { AppError } from "../../shared/errors.ts";
@@ -55,6 +55,7 @@ function statusClass(status: number): string {
 export default function gatewayService(deps: ServiceDeps): ServiceSchema {
   const { config, keys } = deps;
   const limiter = new RateLimiter(config.rateLimitPerMinute);
+  const tokens = new AccessTokenVerifier(keys.publicKey);
   const specs = new Map(ROUTES.map((route) => [`${route.method} ${route.path}`, route]));
   const paramsSchemas = new Map(ROUTES.map((route) => [route, actionParamsSchema(route) as JsonSchema]));
   const openApiDocument = buildOpenApi(ROUTES, packageJson.version);
@@ -62,7 +63,7 @@ export default function gatewayService(deps: ServiceDeps): ServiceSchema {
 
   function authenticate(req: IncomingMessage): AuthUser | null {
     const token = bearerToken(req);
-    const claims = token ? verifyAccessToken(token, keys.publicKey) : null;
+    const claims = token ? tokens.verify(token) : null;
     return claims ? { id: claims.userId, role: claims.role } : null;
   }
 

@@ -11,6 +11,7 @@ import {
   signAccessToken,
   TOKEN_AUDIENCE,
   TOKEN_ISSUER,
+  AccessTokenVerifier,
   verifyAccessToken,
 } from "../../shared/auth/tokens.ts";
 
@@ -144,6 +145,43 @@ describe("access tokens (shared/auth/tokens.ts)", () => {
     it("garbage", () => {
       for (const token of ["", "abc", "a.b.c", "..."]) {
         expect(verifyAccessToken(token, keys.publicKey), token).to.equal(null);
+      }
+    });
+  });
+
+  describe("the gateway's verifier, which remembers tokens that verified", () => {
+    it("answers like a full verification, for good tokens and for every bad one", () => {
+      const verifier = new AccessTokenVerifier(keys.publicKey);
+      const good = forge();
+      const [header, body, signature] = good.split(".");
+      const claims = JSON.parse(Buffer.from(body!, "base64url").toString()) as Record<string, unknown>;
+      const tampered = `${header}.${base64url({ ...claims, role: "admin" })}.${signature}`;
+      for (let i = 0; i < 3; i += 1) {
+        expect(verifier.verify(good)).to.deep.equal({ userId: "user-1", role: "user" });
+        expect(verifier.verify(tampered)).to.equal(null);
+        expect(verifier.verify(forge({ privateKey: otherKeys.privateKey }))).to.equal(null);
+        expect(verifier.verify(forge({ typ: "JWT" }))).to.equal(null);
+        expect(verifier.verify(forge({ payload: { exp: nowSeconds() - 1 } }))).to.equal(null);
+      }
+    });
+
+    it("stops accepting a remembered token the moment it expires", async () => {
+      const verifier = new AccessTokenVerifier(keys.publicKey);
+      const exp = nowSeconds() + 1;
+      const token = forge({ payload: { exp } });
+      expect(verifier.verify(token)).to.deep.equal({ userId: "user-1", role: "user" });
+      while (Date.now() < exp * 1000) await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(verifier.verify(token)).to.equal(null);
+    });
+
+    it("keeps verifying correctly when it holds more tokens than its capacity", () => {
+      const verifier = new AccessTokenVerifier(keys.publicKey, 2);
+      const subjects = ["a", "b", "c", "d"];
+      const tokens = subjects.map((sub) => forge({ payload: { sub } }));
+      for (let round = 0; round < 2; round += 1) {
+        tokens.forEach((token, index) =>
+          expect(verifier.verify(token)).to.deep.equal({ userId: subjects[index], role: "user" }),
+        );
       }
     });
   });
