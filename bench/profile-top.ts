@@ -3,9 +3,10 @@
  * `npm run bench -- --cpu-prof=DIR`), by self time, with the share of all samples that were not idle and
  * the time grouped by package (node_modules/<name>, node: internals, or our own files).
  *
- *   node bench/profile-top.ts DIR [--top=20] [--skip=SECONDS]
+ *   node bench/profile-top.ts DIR [--top=20] [--skip=SECONDS] [--until=SECONDS]
  *
- * --skip leaves out the first seconds of each profile (the process starting, the users being seeded).
+ * --skip and --until keep the samples of one window, in seconds from each profile's start (to leave out the
+ * process starting and the users being seeded, or to look at one scenario).
  */
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
@@ -24,11 +25,15 @@ interface CpuProfile {
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { top: { type: "string", default: "20" }, skip: { type: "string", default: "0" } },
+  options: {
+    top: { type: "string", default: "20" },
+    skip: { type: "string", default: "0" },
+    until: { type: "string", default: "Infinity" },
+  },
 });
 const directory = positionals[0];
 if (!directory) {
-  console.error("usage: node bench/profile-top.ts DIR [--top=20] [--skip=SECONDS]");
+  console.error("usage: node bench/profile-top.ts DIR [--top=20] [--skip=SECONDS] [--until=SECONDS]");
   process.exit(2);
 }
 
@@ -51,11 +56,12 @@ for (const file of (await readdir(directory)).filter((name) => name.endsWith(".c
   let gc = 0;
   let elapsedUs = 0;
   const skipUs = Number(values.skip) * 1e6;
+  const untilUs = Number(values.until) * 1e6;
   profile.samples.forEach((id, index) => {
     const frame = byId.get(id)!.callFrame;
     const us = profile.timeDeltas[index] ?? 0;
     elapsedUs += us;
-    if (elapsedUs < skipUs) return;
+    if (elapsedUs < skipUs || elapsedUs > untilUs) return;
     if (frame.functionName === "(garbage collector)") gc += us;
     if (IDLE.has(frame.functionName)) return;
     busy += us;

@@ -25,6 +25,8 @@ export interface SystemOptions {
   label: string;
   /** When set, every server process writes a V8 CPU profile into this directory when it stops. */
   cpuProfDir?: string;
+  /** Sampling interval of those profiles (µs), CPU_PROF_INTERVAL_US unless set. */
+  cpuProfIntervalUs?: number;
   natsUrl: string;
   /** Cluster only: every service stores in this MongoDB-compatible server instead of its own NeDB files. */
   mongoUrl?: string;
@@ -63,7 +65,7 @@ const BENCH_ENV = { RATE_LIMIT_PER_MINUTE: "0", LOG_LEVEL: "warn" };
 function profileOptions(options: SystemOptions): Record<string, string> {
   if (!options.cpuProfDir) return {};
   return {
-    NODE_OPTIONS: `--cpu-prof --cpu-prof-interval=${CPU_PROF_INTERVAL_US} --cpu-prof-dir=${options.cpuProfDir}`,
+    NODE_OPTIONS: `--cpu-prof --cpu-prof-interval=${options.cpuProfIntervalUs ?? CPU_PROF_INTERVAL_US} --cpu-prof-dir=${options.cpuProfDir}`,
   };
 }
 
