@@ -177,11 +177,33 @@ export default function aggregationService(deps: ServiceDeps): ServiceSchema {
     );
   }
 
-  /** Counts one activity version once, in any order; a change to a closed day closes it again. */
+  /**
+   * Counts one activity version once, in any order; a change to a closed day closes it again. The record
+   * is written with the dates it changes as `pendingDates`, cleared once closed days are refreshed: a
+   * failure in between leaves them, and the redelivered message refreshes them instead of returning early.
+   */
   function applyActivity(change: ActivityChange): Promise<void> {
     return lock.run(change.userId, async () => {
+      const weekStart = change.goal.rules.weekStart;
       const previous = await activities.findOne({ _id: change.activityId });
-      if (previous && previous.version >= change.version) return;
+      if (previous && previous.version > change.version) return;
+      if (previous && previous.version === change.version) {
+        if (previous.pendingDates?.length) {
+          await refreshClosed(change.userId, weekStart, previous.pendingDates, change.today);
+          await activities.updateOne(
+            { _id: change.activityId, version: change.version },
+            { $unset: { pendingDates: true } },
+          );
+        }
+        return;
+      }
+      const dates = [
+        ...new Set(
+          [...(previous?.pendingDates ?? []), previous?.date, change.localDate].filter(
+            (d): d is LocalDate => d !== undefined,
+          ),
+        ),
+      ];
       const next = {
         userId: change.userId,
         goalId: change.goalId,
@@ -189,6 +211,7 @@ export default function aggregationService(deps: ServiceDeps): ServiceSchema {
         quantity: change.quantity,
         version: change.version,
         deleted: change.deleted,
+        pendingDates: dates,
       };
       if (previous) {
         if (
@@ -206,10 +229,11 @@ export default function aggregationService(deps: ServiceDeps): ServiceSchema {
           throw error;
         }
       }
-      const dates = [
-        ...new Set([previous?.date, change.localDate].filter((d): d is LocalDate => d !== undefined)),
-      ];
-      await refreshClosed(change.userId, change.goal.rules.weekStart, dates, change.today);
+      await refreshClosed(change.userId, weekStart, dates, change.today);
+      await activities.updateOne(
+        { _id: change.activityId, version: change.version },
+        { $unset: { pendingDates: true } },
+      );
     });
   }
 

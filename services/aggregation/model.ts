@@ -10,6 +10,8 @@ export interface StatActivityDoc {
   quantity: number;
   version: number;
   deleted: boolean;
+  /** Set while this version is being counted: the dates whose closed figures it changes, until refreshed. */
+  pendingDates?: LocalDate[];
 }
 
 export const statActivities = defineModel<StatActivityDoc>({
@@ -21,6 +23,7 @@ export const statActivities = defineModel<StatActivityDoc>({
     quantity: { type: Number, required: true },
     version: { type: Number, required: true },
     deleted: { type: Boolean, required: true },
+    pendingDates: { type: [String], default: undefined },
   },
   indexes: [{ fields: { userId: 1, date: 1 } }, { fields: { goalId: 1 } }],
 });

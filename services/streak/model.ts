@@ -12,6 +12,8 @@ export interface TrackedActivityDoc {
   quantity: number;
   version: number;
   deleted: boolean;
+  /** Set while this version is being applied: the days it changes, until they and the ledger have it. */
+  pendingDates?: LocalDate[];
 }
 
 export const trackedActivities = defineModel<TrackedActivityDoc>({
@@ -23,6 +25,7 @@ export const trackedActivities = defineModel<TrackedActivityDoc>({
     quantity: { type: Number, required: true },
     version: { type: Number, required: true },
     deleted: { type: Boolean, required: true },
+    pendingDates: { type: [String], default: undefined },
   },
   indexes: [{ fields: { goalId: 1, date: 1 } }, { fields: { userId: 1 } }],
 });

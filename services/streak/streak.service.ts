@@ -71,15 +71,25 @@ export default function streakService(deps: ServiceDeps): ServiceSchema {
     await days.deleteOne({ _id: id, total: 0, skipped: { $ne: true } });
   }
 
-  /** Records a notice once; returns whether this call was the first. */
-  async function firstNotice(id: string, goal: GoalState): Promise<boolean> {
+  /**
+   * Publishes an announcement unless its notice is recorded, then records the notice. In this order a
+   * failure in between announces again on the retry (the bus drops the second publish within its window,
+   * the notification service keeps one per key), where the other order would lose the announcement.
+   */
+  async function announceOnce<C extends "streak.milestone" | "streak.broken" | "goal.completed">(
+    id: string,
+    goal: GoalState,
+    channel: C,
+    payload: ChannelPayloads[C],
+  ): Promise<boolean> {
+    if (await notices.findOne({ _id: id })) return false;
+    await bus.publish(channel, payload, id);
     try {
       await notices.insert({ _id: id, goalId: goal.goalId, userId: goal.userId, createdAt: new Date() });
-      return true;
     } catch (error) {
-      if (error instanceof DuplicateKeyError) return false;
-      throw error;
+      if (!(error instanceof DuplicateKeyError)) throw error;
     }
+    return true;
   }
 
   async function announce(
@@ -91,45 +101,59 @@ export default function streakService(deps: ServiceDeps): ServiceSchema {
   ) {
     const previous = before?.streak.current ?? 0;
     for (const milestone of milestonesReached(previous, after.streak.current)) {
-      if (await firstNotice(`${goal.goalId}:milestone:${milestone}`, goal)) {
-        streakMilestones.inc({ milestone: String(milestone) });
-        const payload: ChannelPayloads["streak.milestone"] = {
+      const announced = await announceOnce(
+        `${goal.goalId}:milestone:${milestone}`,
+        goal,
+        "streak.milestone",
+        {
           goalId: goal.goalId,
           userId: goal.userId,
           milestone,
           current: after.streak.current,
           lastMetDate: after.streak.lastMetDate,
-        };
-        await bus.publish("streak.milestone", payload);
-      }
+        },
+      );
+      if (announced) streakMilestones.inc({ milestone: String(milestone) });
     }
     if (previous > 0 && after.streak.current === 0 && before?.streak.lastMetDate) {
-      if (await firstNotice(`${goal.goalId}:broken:${before.streak.lastMetDate}`, goal)) {
-        await bus.publish("streak.broken", {
-          goalId: goal.goalId,
-          userId: goal.userId,
-          previous,
-          lastMetDate: before.streak.lastMetDate,
-        });
-      }
+      await announceOnce(`${goal.goalId}:broken:${before.streak.lastMetDate}`, goal, "streak.broken", {
+        goalId: goal.goalId,
+        userId: goal.userId,
+        previous,
+        lastMetDate: before.streak.lastMetDate,
+      });
     }
     if (goal.rules.pattern === "target" && goal.rules.target !== null && goal.status !== "archived") {
       const reached = totalToDate >= goal.rules.target;
       if (reached !== (goal.status === "completed")) {
         await broker.call("goals.syncCompletion", { goalId: goal.goalId, completed: reached });
       }
-      if (reached && (await firstNotice(`${goal.goalId}:completed`, goal))) {
-        await bus.publish("goal.completed", { goalId: goal.goalId, userId: goal.userId, completedOn: today });
+      if (reached) {
+        await announceOnce(`${goal.goalId}:completed`, goal, "goal.completed", {
+          goalId: goal.goalId,
+          userId: goal.userId,
+          completedOn: today,
+        });
       }
     }
   }
 
-  /** Brings one goal's snapshot up to date after its days changed; the caller holds the goal's lock. */
+  /** The goal's total over its live activities, counted afresh (after an interrupted application). */
+  async function recountedTotal(goalId: string): Promise<number> {
+    const live = await tracked.find({ goalId, deleted: false });
+    return live.reduce((sum, activity) => sum + activity.quantity, 0);
+  }
+
+  /**
+   * Brings one goal's snapshot up to date after its days changed; the caller holds the goal's lock.
+   * `totalDelta` is what the change adds to the running total, or "recount" to count it afresh. The
+   * announcements go out before the ledger is written: until then a retry sees the same transition.
+   */
   async function update(
     incoming: GoalState,
     changedDates: LocalDate[],
     today: LocalDate,
-    totalDelta: number,
+    totalDelta: number | "recount",
   ): Promise<void> {
     const ledger = await ledgers.findOne({ _id: incoming.goalId });
     const goal = newest(ledger?.goal, incoming);
@@ -139,19 +163,37 @@ export default function streakService(deps: ServiceDeps): ServiceSchema {
     const snapshot = rulesChanged
       ? await recompute(goal.rules, store, today)
       : await applyDayChanges(goal.rules, ledger.snapshot, changedDates, store, today);
-    const totalToDate = (ledger?.totalToDate ?? 0) + totalDelta;
+    const totalToDate =
+      totalDelta === "recount" ? await recountedTotal(goal.goalId) : (ledger?.totalToDate ?? 0) + totalDelta;
+    await announce(goal, ledger?.snapshot ?? null, snapshot, totalToDate, today);
     await ledgers.updateOne(
       { _id: goal.goalId },
       { $set: { userId: goal.userId, goal, snapshot, totalToDate, updatedAt: new Date() } },
       { upsert: true },
     );
-    await announce(goal, ledger?.snapshot ?? null, snapshot, totalToDate, today);
   }
 
+  /**
+   * Applies one activity version once, in any order. The tracked record is written first with the dates
+   * it changes as `pendingDates`, cleared once the days and the ledger have taken it: a failure in between
+   * (the database gone mid-way) leaves them, and the redelivered message finishes the work instead of
+   * taking the version for applied. The running total is then counted afresh, since whether the ledger
+   * took the change's delta before the failure is unknown.
+   */
   function applyActivity(change: ActivityChange): Promise<void> {
     return lock.run(change.goalId, async () => {
       const previous = await tracked.findOne({ _id: change.activityId });
-      if (previous && previous.version >= change.version) return; // a replay or an older version
+      if (previous && previous.version > change.version) return; // an older version
+      if (previous && previous.version === change.version) {
+        if (previous.pendingDates?.length) await finishPending(previous, change.goal, change.today);
+        return; // a replay
+      }
+      const unfinished = previous?.pendingDates ?? [];
+      const dates = [
+        ...new Set(
+          [...unfinished, previous?.date, change.localDate].filter((d): d is LocalDate => d !== undefined),
+        ),
+      ];
       const next: TrackedActivityDoc = {
         _id: change.activityId,
         goalId: change.goalId,
@@ -160,6 +202,7 @@ export default function streakService(deps: ServiceDeps): ServiceSchema {
         quantity: change.quantity,
         version: change.version,
         deleted: change.deleted,
+        pendingDates: dates,
       };
       if (previous) {
         const { _id, ...fields } = next;
@@ -175,12 +218,21 @@ export default function streakService(deps: ServiceDeps): ServiceSchema {
       }
       const before = previous && !previous.deleted ? previous.quantity : 0;
       const after = change.deleted ? 0 : change.quantity;
-      const dates = [
-        ...new Set([previous?.date, change.localDate].filter((d): d is LocalDate => d !== undefined)),
-      ];
       for (const date of dates) await refreshDay(change.goalId, change.userId, date);
-      await update(change.goal, dates, change.today, after - before);
+      await update(change.goal, dates, change.today, unfinished.length > 0 ? "recount" : after - before);
+      await tracked.updateOne(
+        { _id: change.activityId, version: change.version },
+        { $unset: { pendingDates: true } },
+      );
     });
+  }
+
+  /** Completes the application of a version that an earlier attempt recorded but did not finish. */
+  async function finishPending(kept: TrackedActivityDoc, goal: GoalState, today: LocalDate): Promise<void> {
+    const dates = kept.pendingDates ?? [];
+    for (const date of dates) await refreshDay(kept.goalId, kept.userId, date);
+    await update(goal, dates, today, "recount");
+    await tracked.updateOne({ _id: kept._id, version: kept.version }, { $unset: { pendingDates: true } });
   }
 
   function applySkips(change: ChannelPayloads["goal.skips.changed"]): Promise<void> {

@@ -162,6 +162,83 @@ describe("activity and streak services (brokers of their own)", function () {
     expect(other.body).to.equal("stored");
   });
 
+  it("finishes applying an activity whose first attempt stopped after recording it, and counts it once", async () => {
+    const goal = await createGoal({ pattern: "target", target: 100, endDate: "2099-12-31" });
+    const today = dateDaysAgo(0);
+    const change: ActivityChange = {
+      activityId: `interrupted-${goal.id}`,
+      goalId: goal.id,
+      userId: meta.user!.id,
+      version: 1,
+      localDate: today,
+      quantity: 4,
+      deleted: false,
+      occurredAt: new Date().toISOString(),
+      goal: await goalState(goal.id),
+      today,
+    };
+    // What an attempt stopped after its first write leaves (the database gone before the day was refreshed).
+    const tracked = await harness.system.storage.open(trackedActivities);
+    await tracked.insert({
+      _id: change.activityId,
+      goalId: goal.id,
+      userId: meta.user!.id,
+      date: today,
+      quantity: 4,
+      version: 1,
+      deleted: false,
+      pendingDates: [today],
+    });
+    await harness.call("streak.applyActivity", change);
+    expect((await readGoal(goal.id)).progress?.value).to.equal(4);
+    expect((await tracked.findOne({ _id: change.activityId }))?.pendingDates).to.equal(undefined);
+    // Stopped after the ledger took it, before the mark was cleared: the replay does not count it twice.
+    await tracked.updateOne({ _id: change.activityId }, { $set: { pendingDates: [today] } });
+    await harness.call("streak.applyActivity", change);
+    expect((await readGoal(goal.id)).progress?.value).to.equal(4);
+  });
+
+  it("announces a milestone whose announcement failed when the event comes again", async () => {
+    const goal = await createGoal({ startDate: dateDaysAgo(2) });
+    const state = await goalState(goal.id);
+    const change = (n: number): ActivityChange => ({
+      activityId: `announce-${goal.id}-${n}`,
+      goalId: goal.id,
+      userId: meta.user!.id,
+      version: 1,
+      localDate: dateDaysAgo(n),
+      quantity: 1,
+      deleted: false,
+      occurredAt: new Date(Date.now() - n * DAY).toISOString(),
+      goal: state,
+      today: dateDaysAgo(0),
+    });
+    await harness.call("streak.applyActivity", change(2));
+    await harness.call("streak.applyActivity", change(1));
+    // The bus refuses the next milestone once, as NATS does while it restarts.
+    const bus = harness.system.bus;
+    const publish = bus.publish.bind(bus);
+    let refused = 0;
+    bus.publish = (async (channel, payload, messageId) => {
+      if (channel === "streak.milestone" && refused === 0) {
+        refused += 1;
+        throw new Error("NATS is restarting");
+      }
+      return publish(channel, payload, messageId);
+    }) as typeof bus.publish;
+    try {
+      const failure = await harness.call("streak.applyActivity", change(0)).catch((error: unknown) => error);
+      expect(String(failure)).to.contain("NATS is restarting");
+      await harness.call("streak.applyActivity", change(0));
+    } finally {
+      bus.publish = publish;
+    }
+    await eventually(async () => milestones.some((m) => m.goalId === goal.id && m.milestone === 3));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(milestones.filter((m) => m.goalId === goal.id && m.milestone === 3)).to.have.length(1);
+    expect((await readGoal(goal.id)).streak?.current).to.equal(3);
+  });
+
   it("applies each activity version once, in any order: replays and older versions change nothing", async () => {
     const goal = await createGoal({ target: 10 });
     const state = await goalState(goal.id);

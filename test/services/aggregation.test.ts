@@ -1,7 +1,8 @@
 import { expect } from "chai";
+import type { GoalState } from "../../shared/bus/channels.ts";
 import type { RequestMeta } from "../../shared/context.ts";
 import { registry } from "../../shared/ops/metrics.ts";
-import { jobRuns } from "../../services/aggregation/model.ts";
+import { dailyStats, jobRuns, statActivities } from "../../services/aggregation/model.ts";
 import { goalDays } from "../../services/streak/model.ts";
 import { type ServiceHarness, startServices } from "../helpers/service-harness.ts";
 
@@ -50,6 +51,75 @@ describe("aggregation service: the scheduler and the nightly verification", func
     expect(recorded).to.have.length(1);
     expect(recorded[0]).to.include({ trigger: "schedule", processed: 0, error: null });
     expect(recorded[0]!.finishedAt).to.be.instanceOf(Date);
+  });
+
+  it("refreshes a closed day after a count interrupted mid-way: the redelivered message finishes it", async () => {
+    const goal = await harness.call<{ id: string }>(
+      "goals.create",
+      { title: "c", pattern: "daily", startDate: dateDaysAgo(3) },
+      meta,
+    );
+    const userId = meta.user!.id;
+    const yesterday = dateDaysAgo(1);
+    const closed = await harness.system.storage.open(dailyStats);
+    await closed.updateOne(
+      { _id: `${userId}:${yesterday}` },
+      {
+        $set: {
+          userId,
+          date: yesterday,
+          activities: 0,
+          quantity: 0,
+          goalsDue: 0,
+          goalsMet: 0,
+          closedAt: new Date(),
+        },
+      },
+      { upsert: true },
+    );
+    // What a count interrupted after its first write leaves (the database gone before the day was refreshed).
+    const activityId = `interrupted-${goal.id}`;
+    const counted = await harness.system.storage.open(statActivities);
+    await counted.insert({
+      _id: activityId,
+      userId,
+      goalId: goal.id,
+      date: yesterday,
+      quantity: 3,
+      version: 1,
+      deleted: false,
+      pendingDates: [yesterday],
+    });
+    const { state } = await harness.call<{ state: GoalState }>("goals.forLogging", {
+      goalId: goal.id,
+      userId,
+      weekStart: "monday",
+    });
+    await harness.system.bus.publish("activity.changed", {
+      activityId,
+      goalId: goal.id,
+      userId,
+      version: 1,
+      localDate: yesterday,
+      quantity: 3,
+      deleted: false,
+      occurredAt: new Date(Date.now() - DAY).toISOString(),
+      goal: state,
+      today: dateDaysAgo(0),
+    });
+    const day = async () =>
+      (
+        await harness.call<{ activities: number; quantity: number }[]>(
+          "aggregation.daily",
+          { from: yesterday, to: yesterday },
+          meta,
+        )
+      )[0];
+    const deadline = Date.now() + 10_000;
+    while ((await day())?.activities !== 1 && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await day()).to.include({ activities: 1, quantity: 3 });
+    expect((await counted.findOne({ _id: activityId }))?.pendingDates).to.equal(undefined);
   });
 
   it("verify-streaks rebuilds a drifted ledger from the activities and counts the repair", async () => {
