@@ -405,12 +405,19 @@ export default function streakService(deps: ServiceDeps): ServiceSchema {
           deleted: false,
         });
       }
-      // Every day total is rebuilt from the tracked activities: a drifted total is repaired too.
-      const before = new Map((await days.find({ goalId: goal.goalId })).map((day) => [day.date, day.total]));
-      const dates = new Set([...before.keys(), ...touched, ...truth.map((activity) => activity.localDate)]);
-      for (const date of dates) await refreshDay(goal.goalId, goal.userId, date);
-      const after = new Map((await days.find({ goalId: goal.goalId })).map((day) => [day.date, day.total]));
-      for (const date of dates) if ((before.get(date) ?? 0) !== (after.get(date) ?? 0)) drifted = true;
+      // The tracked activities now mirror the source, so each day's total must be the source's sum for
+      // that day: a day that differs is rebuilt (and has drifted). Only those are written, so a goal
+      // without drift costs one read of its days, not three writes per day.
+      const expected = new Map<LocalDate, number>();
+      for (const activity of truth) {
+        expected.set(activity.localDate, (expected.get(activity.localDate) ?? 0) + activity.quantity);
+      }
+      const stored = new Map((await days.find({ goalId: goal.goalId })).map((day) => [day.date, day.total]));
+      for (const date of new Set([...stored.keys(), ...expected.keys(), ...touched])) {
+        if (Math.abs((stored.get(date) ?? 0) - (expected.get(date) ?? 0)) < 1e-9) continue;
+        drifted = true;
+        await refreshDay(goal.goalId, goal.userId, date);
+      }
       const ledger = await ledgers.findOne({ _id: goal.goalId });
       const current = newest(ledger?.goal, goal);
       const store = ledgerStoreFor(days, goal.goalId);
