@@ -157,6 +157,7 @@ async function measureCells(
   origin: string,
   requests: () => Promise<{ sessions: RequestTemplate[][]; expectStatus: number[] }>,
   settle: () => Promise<number>,
+  watch: RssWatch,
 ): Promise<Record<CellKind, Cell>> {
   const results: Record<string, LoadResult[]> = {};
   const skipped: Record<string, string> = {};
@@ -181,7 +182,9 @@ async function measureCells(
         warmupSec: params.warmupSec,
         durationSec: params.durationSec,
       };
+      watch.phase = kind === "closed" ? "closed loop" : "fixed rates";
       const result = await runLoad(spec, cpus.load);
+      watch.phase = null;
       const waited = await settle();
       (results[kind] ??= []).push(result);
       const failures = result.errors + Object.values(result.unexpected).reduce((a, b) => a + b, 0);
@@ -201,6 +204,7 @@ interface BaselineResult {
   name: string;
   startMs: number[];
   rssMiB: Record<string, number>;
+  rssMiBByPhase: Record<string, Record<string, number>>;
   cells: Record<CellKind, Cell>;
 }
 
@@ -221,11 +225,13 @@ async function measureBaselines(natsUrl: string): Promise<BaselineResult[]> {
         `http://127.0.0.1:${port}`,
         async () => ({ sessions: [[{ method: "GET", path: "/" }]], expectStatus: [200] }),
         () => waitForIdle(processes),
+        watch,
       );
       results.push({
         name: "bare-http",
         startMs: [round(server.startMs, 0)],
         rssMiB: await watch.stop(),
+        rssMiBByPhase: watch.byPhase(),
         cells,
       });
     } finally {
@@ -259,11 +265,13 @@ async function measureBaselines(natsUrl: string): Promise<BaselineResult[]> {
         `http://127.0.0.1:${port}`,
         async () => ({ sessions: [[{ method: "GET", path: "/api/v1/echo" }]], expectStatus: [200] }),
         () => waitForIdle(processes),
+        watch,
       );
       results.push({
         name: "nats-echo",
         startMs: [round(echo.startMs, 0), round(gateway.startMs, 0)],
         rssMiB: await watch.stop(),
+        rssMiBByPhase: watch.byPhase(),
         cells,
       });
     } finally {
@@ -279,8 +287,9 @@ interface TopologyResult {
   users: number;
   seedingSec: number;
   scenarios: Partial<Record<Scenario, Record<CellKind, Cell>>>;
-  /** Peak RSS under load, by process. */
+  /** Peak RSS under load, by process, and by kind of load. */
   rssMiB: Record<string, number>;
+  rssMiBByPhase: Record<string, Record<string, number>>;
   /** Median ms from spawn until /ready answered, per process (restarted one at a time on its data). */
   coldStartMs: Record<string, number>;
   coldStartRunsMs: Record<string, number[]>;
@@ -348,6 +357,7 @@ async function measureTopology(
           return scenarioRequests(scenario, users, prefix);
         },
         () => waitForIdle(processes),
+        watch,
       );
     }
     const rssMiB = await watch.stop();
@@ -370,6 +380,7 @@ async function measureTopology(
       seedingSec,
       scenarios: results,
       rssMiB,
+      rssMiBByPhase: watch.byPhase(),
       coldStartMs,
       coldStartRunsMs,
     };
@@ -457,6 +468,9 @@ function analyse(baselines: BaselineResult[], results: TopologyResult[]) {
         ),
         coldStart: Object.values(distributed!.coldStartMs).every((ms) => ms < TARGETS.coldStartMs),
         rss: services.every(([, mib]) => mib < TARGETS.rssMiB),
+        rssAtFixedRates: services.every(
+          ([name]) => (distributed!.rssMiBByPhase["fixed rates"]?.[name] ?? Infinity) < TARGETS.rssMiB,
+        ),
       }
     : null;
   return { echoRps, bareRps, rows, targets, verdicts };
@@ -506,11 +520,21 @@ function printTables(
       `| ${row.topology} | ${row.scenario} | ${fmt(row.throughputRps, 0)} | ${fmt(row.vsEcho, 2)} | ${fmt(row.vsBare, 3)} | ${atRates.join(" | ")} |`,
     );
   }
-  console.log("\n| topology | process | peak RSS MiB under load | cold start ms (median) |");
-  console.log("| --- | --- | ---: | ---: |");
-  for (const result of results) {
-    for (const [name, mib] of Object.entries(result.rssMiB)) {
-      console.log(`| ${result.topology} | ${name} | ${fmt(mib, 0)} | ${fmt(result.coldStartMs[name], 0)} |`);
+  console.log(
+    "\n| topology | process | peak RSS MiB, closed loop | peak RSS MiB, fixed rates | cold start ms (median) |",
+  );
+  console.log("| --- | --- | ---: | ---: | ---: |");
+  for (const result of [
+    ...baselines.map((b) => ({ ...b, topology: "baseline", coldStartMs: {} })),
+    ...results,
+  ]) {
+    for (const name of Object.keys(result.rssMiB)) {
+      const closed = result.rssMiBByPhase["closed loop"]?.[name];
+      const fixed = result.rssMiBByPhase["fixed rates"]?.[name];
+      const coldStart = (result.coldStartMs as Record<string, number>)[name];
+      console.log(
+        `| ${result.topology} | ${name} | ${fmt(closed, 0)} | ${fmt(fixed, 0)} | ${fmt(coldStart, 0)} |`,
+      );
     }
   }
   if (analysis.verdicts) console.log(`\ntargets (distributed): ${JSON.stringify(analysis.verdicts)}`);

@@ -17,9 +17,16 @@ export async function rssMiB(pid: number): Promise<number | null> {
   }
 }
 
-/** Samples every `intervalMs` and keeps each process's highest reading (by name: a restart keeps its name). */
+/**
+ * Samples every `intervalMs` and keeps each process's highest reading (by name: a restart keeps its name),
+ * overall and per phase (the kind of load running: a closed loop lets V8 grow its heap far more than a
+ * fixed rate does, so the two are reported apart).
+ */
 export class RssWatch {
   private readonly peaks = new Map<string, number>();
+  private readonly phasePeaks = new Map<string, Map<string, number>>();
+  /** The phase the next samples belong to; null between loads. */
+  phase: string | null = null;
   private readonly timer: NodeJS.Timeout;
   private readonly list: () => WatchedProcess[];
 
@@ -31,7 +38,12 @@ export class RssWatch {
   async sample(): Promise<void> {
     for (const { name, pid } of this.list()) {
       const value = await rssMiB(pid);
-      if (value !== null && value > (this.peaks.get(name) ?? 0)) this.peaks.set(name, value);
+      if (value === null) continue;
+      if (value > (this.peaks.get(name) ?? 0)) this.peaks.set(name, value);
+      if (this.phase === null) continue;
+      const peaks = this.phasePeaks.get(this.phase) ?? new Map<string, number>();
+      this.phasePeaks.set(this.phase, peaks);
+      if (value > (peaks.get(name) ?? 0)) peaks.set(name, value);
     }
   }
 
@@ -40,5 +52,12 @@ export class RssWatch {
     clearInterval(this.timer);
     await this.sample();
     return Object.fromEntries(this.peaks);
+  }
+
+  /** Peak MiB by phase, then by process name. */
+  byPhase(): Record<string, Record<string, number>> {
+    return Object.fromEntries(
+      [...this.phasePeaks].map(([phase, peaks]) => [phase, Object.fromEntries(peaks)]),
+    );
   }
 }
