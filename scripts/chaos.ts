@@ -286,6 +286,7 @@ interface Report {
     replays: number;
     /** Keys of the retrying clients that still had no 2xx after their last attempt. */
     retriedKeysWithoutSuccess: number;
+    /** Failures answered before the first fault: the steady state's own error rate. */
     failuresBeforeFaults: number;
     /** Latency of the 2xx answers. */
     latencyMs: { p50: number; p95: number; max: number };
@@ -335,7 +336,7 @@ function loadSummary(attempts: readonly Attempt[], loadMs: number, firstFaultAt:
     },
     failuresBeforeFaults: attempts.filter(
       (a) =>
-        (firstFaultAt === null || a.startedAt < firstFaultAt) &&
+        (firstFaultAt === null || a.endedAt < firstFaultAt) &&
         (a.outcome === "5xx" || a.outcome === "no-answer"),
     ).length,
   };
