@@ -294,7 +294,11 @@ interface Report {
   faults: FaultReport[];
   settle: {
     drainedAfterMs: number | null;
+    /** When the first observation in which every state check held had finished, after the load stopped. */
     consistentAfterMs: number | null;
+    /** Observations of the whole state over HTTP, and how long the last one took. */
+    observations: number;
+    lastObservationMs: number | null;
     backlogAtEnd: Backlog | null;
   };
   checks: Check[];
@@ -369,7 +373,8 @@ function printReport(report: Report): void {
   const { settle } = report;
   console.log(
     `settled: consumers drained ${settle.drainedAfterMs === null ? "never" : `${seconds(settle.drainedAfterMs)} s`} after the load stopped, ` +
-      `consistent after ${settle.consistentAfterMs === null ? "never" : `${seconds(settle.consistentAfterMs)} s`}`,
+      `consistent after ${settle.consistentAfterMs === null ? "never" : `${seconds(settle.consistentAfterMs)} s`} ` +
+      `(${settle.observations} observations of the whole state, the last took ${seconds(settle.lastObservationMs ?? 0)} s)`,
   );
   for (const check of report.checks) {
     console.log(`${check.ok ? "PASS" : "FAIL"} ${check.name}: ${check.summary}`);
@@ -542,7 +547,10 @@ async function main(report: Report): Promise<void> {
   // hold or the settle time is over; what they report at that moment is the verdict.
   let checks: Check[] = [];
   while (true) {
+    const observing = Date.now();
     const state = await observe(api, users);
+    report.settle.observations += 1;
+    report.settle.lastObservationMs = Date.now() - observing;
     checks = [
       checkExactlyOnce(load.attempts, state),
       checkStoredMatchesRequests(load.attempts, state),
@@ -598,7 +606,13 @@ const report: Report = {
   population: { users: plan.users, goals: 0, webhookUsers: plan.webhookUsers },
   load: loadSummary([], 0, null),
   faults: [],
-  settle: { drainedAfterMs: null, consistentAfterMs: null, backlogAtEnd: null },
+  settle: {
+    drainedAfterMs: null,
+    consistentAfterMs: null,
+    observations: 0,
+    lastObservationMs: null,
+    backlogAtEnd: null,
+  },
   checks: [],
   passed: false,
   error: null,
