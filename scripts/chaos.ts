@@ -273,7 +273,8 @@ interface Report {
   mode: string;
   startedAt: string;
   wallSeconds: number;
-  machine: { cpus: number; node: string; loadAverage: number[] };
+  /** Load averages (1, 5, 15 min) at the start and the end: figures from a busy machine read differently. */
+  machine: { cpus: number; node: string; loadAverageAtStart: number[]; loadAverageAtEnd: number[] };
   plan: Plan;
   population: { users: number; goals: number; webhookUsers: number };
   load: {
@@ -601,7 +602,12 @@ const report: Report = {
   mode,
   startedAt: new Date(t0).toISOString(),
   wallSeconds: 0,
-  machine: { cpus: os.cpus().length, node: process.version, loadAverage: os.loadavg() },
+  machine: {
+    cpus: os.cpus().length,
+    node: process.version,
+    loadAverageAtStart: os.loadavg(),
+    loadAverageAtEnd: [],
+  },
   plan,
   population: { users: plan.users, goals: 0, webhookUsers: plan.webhookUsers },
   load: loadSummary([], 0, null),
@@ -628,6 +634,7 @@ try {
 }
 await cleanup();
 report.wallSeconds = Math.round((Date.now() - t0) / 1000);
+report.machine.loadAverageAtEnd = os.loadavg();
 await mkdir(path.dirname(outFile), { recursive: true });
 await writeFile(outFile, `${JSON.stringify(report, null, 2)}\n`);
 printReport(report);
