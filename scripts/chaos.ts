@@ -361,14 +361,15 @@ function printReport(report: Report): void {
   );
   console.log(
     `${"fault".padEnd(22)}${"down".padStart(7)}${"back in".padStart(9)}${"requests".padStart(10)}${"5xx".padStart(6)}${"no answer".padStart(11)}` +
-      `${"slow".padStart(6)}${"1st 2xx after ready".padStart(21)}${"errors until".padStart(14)}`,
+      `${"slow".padStart(6)}${"1st 2xx after ready".padStart(21)}${"errors until".padStart(14)}${"recovered".padStart(11)}`,
   );
   for (const fault of report.faults) {
     console.log(
       `${fault.name.padEnd(22)}${`${seconds(fault.downForMs)} s`.padStart(7)}${`${seconds(fault.backInMs)} s`.padStart(9)}` +
         `${String(fault.requests).padStart(10)}${String(fault.failures["5xx"]).padStart(6)}${String(fault.failures["no-answer"]).padStart(11)}${String(fault.slow).padStart(6)}` +
         `${(fault.firstSuccessAfterReadyMs === null ? "none" : `${seconds(fault.firstSuccessAfterReadyMs)} s`).padStart(21)}` +
-        `${`+${seconds(fault.errorsEndedAfterReadyMs)} s`.padStart(14)}`,
+        `${`+${seconds(fault.errorsEndedAfterReadyMs)} s`.padStart(14)}` +
+        `${`${seconds(fault.recoveredAfterInjectionMs)} s`.padStart(11)}`,
     );
   }
   const { settle } = report;
