@@ -48,6 +48,19 @@ const UNAVAILABLE = new Set([
   "BAD_GATEWAY",
 ]);
 
+/**
+ * The database driver's errors for a database it cannot reach (names survive the transporter): the
+ * database is a required service that is down, which the contract answers with a 503, not a 500.
+ */
+const DATABASE_UNREACHABLE = new Set([
+  "MongoServerSelectionError",
+  "MongooseServerSelectionError",
+  "MongoNetworkError",
+  "MongoNetworkTimeoutError",
+  "MongoNotConnectedError",
+  "MongoTopologyClosedError",
+]);
+
 function classify(error: ErrorLike): { code: ErrorCode; message: string; data?: ErrorData } {
   if (isErrorCode(error.type) && error.type !== "INTERNAL_ERROR") {
     return {
@@ -63,6 +76,8 @@ function classify(error: ErrorLike): { code: ErrorCode; message: string; data?: 
     return { code: "SERVICE_UNAVAILABLE", message: ERROR_CODES.SERVICE_UNAVAILABLE.message };
   if (error.name === "NotFoundError" || error.type === "NOT_FOUND")
     return { code: "NOT_FOUND", message: "No such route" };
+  if (error.name && DATABASE_UNREACHABLE.has(error.name))
+    return { code: "SERVICE_UNAVAILABLE", message: ERROR_CODES.SERVICE_UNAVAILABLE.message };
   if (error.name === "ServiceUnavailableError") {
     return { code: "SERVICE_UNAVAILABLE", message: ERROR_CODES.SERVICE_UNAVAILABLE.message };
   }

@@ -130,6 +130,19 @@ describe("error responses (services/gateway/error-response.ts)", () => {
     });
   });
 
+  describe("a database that cannot be reached", () => {
+    for (const name of ["MongoServerSelectionError", "MongoNetworkError", "MongoNotConnectedError"]) {
+      it(`${name} (as it crosses the transporter) → 503 SERVICE_UNAVAILABLE, not naming the address`, () => {
+        const error = { name, message: "connect ECONNREFUSED 127.0.0.1:27017" };
+        const response = toErrorResponse(error, requestId);
+        expect(response.status).to.equal(503);
+        expect(response.body.error.code).to.equal("SERVICE_UNAVAILABLE");
+        expect(JSON.stringify(response.body)).to.not.contain("ECONNREFUSED");
+        expect(response.internal).to.equal(false);
+      });
+    }
+  });
+
   describe("anything else is our failure, and is hidden", () => {
     it("a plain Error → 500 INTERNAL_ERROR without the original message, flagged internal", () => {
       const response = toErrorResponse(new Error("secret db password in message"), requestId);
