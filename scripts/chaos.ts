@@ -302,6 +302,8 @@ interface Report {
     lastObservationMs: number | null;
     backlogAtEnd: Backlog | null;
   };
+  /** Each process's own readiness (its database and bus) once the checks are done: who did not recover. */
+  readinessAtEnd: Record<string, string>;
   checks: Check[];
   passed: boolean;
   error: string | null;
@@ -383,6 +385,9 @@ function printReport(report: Report): void {
     for (const problem of check.problems) console.log(`       - ${problem}`);
     if (check.problemCount > check.problems.length)
       console.log(`       … and ${check.problemCount - check.problems.length} more`);
+  }
+  for (const [service, readiness] of Object.entries(report.readinessAtEnd)) {
+    if (!readiness.startsWith("200")) console.log(`NOT READY ${service}: ${readiness}`);
   }
   if (report.error) console.log(`ERROR ${report.error}`);
   const passed = report.checks.filter((check) => check.ok).length;
@@ -548,44 +553,69 @@ async function main(report: Report): Promise<void> {
   // Derived data and deliveries are eventual (the outbox sweeper, webhook retries): checked until they
   // hold or the settle time is over; what they report at that moment is the verdict.
   let checks: Check[] = [];
+  let unanswered: string | null = null;
   while (true) {
     const observing = Date.now();
-    const state = await observe(api, users);
+    try {
+      const state = await observe(api, users);
+      unanswered = null;
+      checks = [
+        checkExactlyOnce(load.attempts, state),
+        checkStoredMatchesRequests(load.attempts, state),
+        checkDerivedData(state),
+        checkNotifications(state),
+        checkWebhooks(state, receivers, receiverAnswer),
+        checkEmails(state, smtp),
+      ];
+    } catch (error) {
+      // A read the system still cannot answer: a part that did not recover. Asked again until the end.
+      unanswered = error instanceof Error ? error.message : String(error);
+      checks = [];
+    }
     report.settle.observations += 1;
     report.settle.lastObservationMs = Date.now() - observing;
-    checks = [
-      checkExactlyOnce(load.attempts, state),
-      checkStoredMatchesRequests(load.attempts, state),
-      checkDerivedData(state),
-      checkNotifications(state),
-      checkWebhooks(state, receivers, receiverAnswer),
-      checkEmails(state, smtp),
-    ];
-    if (checks.every((check) => check.ok)) {
+    if (unanswered === null && checks.every((check) => check.ok)) {
       report.settle.consistentAfterMs = Date.now() - loadStopped;
       break;
     }
     if (Date.now() > settleDeadline) break;
     await sleep(3000);
   }
-  log("state checked; running verify-streaks");
-  const metricsOf = (service: "streak" | "aggregation") =>
-    `http://127.0.0.1:${cluster.processes.get(service)!.metricsPort}/metrics`;
-  const endpoints = {
-    streakMetricsUrl: metricsOf("streak"),
-    aggregationMetricsUrl: metricsOf("aggregation"),
-  };
-  checks.push(await checkStreakVerification(api, adminToken, endpoints, goalCount, VERIFY_TIMEOUT_MS));
+  if (unanswered !== null) {
+    checks.push({
+      name: "the system answers again after the faults",
+      ok: false,
+      summary: `reads still failed ${seconds(Date.now() - loadStopped)} s after the load stopped`,
+      problems: [unanswered],
+      problemCount: 1,
+    });
+  } else {
+    log("state checked; running verify-streaks");
+    const metricsOf = (service: "streak" | "aggregation") =>
+      `http://127.0.0.1:${cluster.processes.get(service)!.metricsPort}/metrics`;
+    const endpoints = {
+      streakMetricsUrl: metricsOf("streak"),
+      aggregationMetricsUrl: metricsOf("aggregation"),
+    };
+    checks.push(await checkStreakVerification(api, adminToken, endpoints, goalCount, VERIFY_TIMEOUT_MS));
+  }
   checks.push(checkDeadLetters(await deadLetters(nats.url, namespace), poisonSubject(namespace)));
+  for (const [service, { metricsPort }] of cluster.processes) {
+    report.readinessAtEnd[service] = await fetch(`http://127.0.0.1:${metricsPort}/ready`, {
+      signal: AbortSignal.timeout(5000),
+    })
+      .then(async (response) => `${response.status} ${(await response.text()).slice(0, 300)}`)
+      .catch((error: unknown) => `no answer: ${String(error)}`);
+  }
   report.checks = checks;
   report.passed = checks.every((check) => check.ok);
   await writeFile(path.join(logDir, "attempts.json"), JSON.stringify(load.attempts));
   if (!report.passed) {
     for (const [index, hookId] of webhookIds) {
       const user = users[index]!;
-      const attempts = await api.get<{ items: unknown[] }>(`/webhooks/${hookId}/deliveries?limit=100`, {
-        token: user.token,
-      });
+      const attempts = await api
+        .get<{ items: unknown[] }>(`/webhooks/${hookId}/deliveries?limit=100`, { token: user.token })
+        .catch((error: unknown) => ({ body: String(error) }));
       await writeFile(path.join(logDir, `deliveries-${index}.json`), JSON.stringify(attempts.body, null, 2));
       await writeFile(
         path.join(logDir, `received-${index}.json`),
@@ -620,6 +650,7 @@ const report: Report = {
     lastObservationMs: null,
     backlogAtEnd: null,
   },
+  readinessAtEnd: {},
   checks: [],
   passed: false,
   error: null,
