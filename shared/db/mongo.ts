@@ -1,4 +1,6 @@
 import mongoose, { type Connection, type Model, Schema } from "mongoose";
+import { databaseClientRebuilds } from "../ops/metrics.ts";
+import { ClientWatch } from "./client-watch.ts";
 import {
   type Collection,
   type Doc,
@@ -82,6 +84,17 @@ class MongoCollection<T extends Doc> implements Collection<T> {
   }
 }
 
+const CONNECTION_OPTIONS = { serverSelectionTimeoutMS: 5000, autoIndex: false, autoCreate: false };
+/** How often the client in use is looked at, and how long it may fail before a fresh client is asked. */
+const WATCH_INTERVAL_MS = 5000;
+const SUSPECT_AFTER_MS = 30_000;
+
+async function pingThrough(connection: Connection): Promise<void> {
+  const db = connection.db;
+  if (!db) throw new Error("MongoDB connection has no database");
+  await db.command({ ping: 1 }, { timeoutMS: 2000 });
+}
+
 /**
  * MongoDB through mongoose. Only what both MongoDB and FerretDB v1 support is used: no transactions,
  * no change streams, no TTL or partial indexes. Connection failures surface at once (no endless retry),
@@ -92,6 +105,7 @@ export class MongoStorage implements Storage {
   private connection: Connection | null = null;
   private readonly opened = new OpenedCollections();
   private readonly url: string;
+  private watchTimer: NodeJS.Timeout | null = null;
 
   constructor(url: string) {
     this.url = url;
@@ -99,14 +113,49 @@ export class MongoStorage implements Storage {
 
   private async connect(): Promise<Connection> {
     if (!this.connection) {
-      this.connection = mongoose.createConnection(this.url, {
-        serverSelectionTimeoutMS: 5000,
-        autoIndex: false,
-        autoCreate: false,
-      });
+      this.connection = mongoose.createConnection(this.url, CONNECTION_OPTIONS);
       await this.connection.asPromise();
+      this.watch(this.connection);
     }
     return this.connection;
+  }
+
+  /** Rebuilds the client when it stays cut off from a database a fresh client reaches (see ClientWatch). */
+  private watch(connection: Connection): void {
+    const watch = new ClientWatch({
+      pingClient: () => pingThrough(connection),
+      pingFresh: async () => {
+        const probe = mongoose.createConnection(this.url, {
+          ...CONNECTION_OPTIONS,
+          serverSelectionTimeoutMS: 3000,
+        });
+        try {
+          await probe.asPromise();
+          await pingThrough(probe);
+        } finally {
+          await probe.close().catch(() => undefined);
+        }
+      },
+      rebuild: async () => {
+        console.warn(
+          `database client rebuilt: it failed for ${SUSPECT_AFTER_MS / 1000} s while a fresh client reached the database`,
+        );
+        await this.rebuildClient();
+      },
+      suspectAfterMs: SUSPECT_AFTER_MS,
+    });
+    let looking = false;
+    this.watchTimer = setInterval(() => {
+      if (looking) return;
+      looking = true;
+      watch
+        .check()
+        .catch(() => undefined)
+        .finally(() => {
+          looking = false;
+        });
+    }, WATCH_INTERVAL_MS);
+    this.watchTimer.unref();
   }
 
   open<T extends Doc>(definition: ModelDefinition<T>): Promise<Collection<T>> {
@@ -128,14 +177,24 @@ export class MongoStorage implements Storage {
     return new MongoCollection(definition.name, model);
   }
 
-  async ping(): Promise<void> {
+  /**
+   * Replaces the client under every opened collection with a new one (what the watch does when the client
+   * is stuck). A plain close, not a forced one: mongoose refuses every later operation after a forced close.
+   */
+  async rebuildClient(): Promise<void> {
     const connection = await this.connect();
-    const db = connection.db;
-    if (!db) throw new Error("MongoDB connection has no database");
-    await db.command({ ping: 1 }, { timeoutMS: 2000 });
+    databaseClientRebuilds.inc();
+    await connection.close();
+    await connection.openUri(this.url, CONNECTION_OPTIONS);
+  }
+
+  async ping(): Promise<void> {
+    await pingThrough(await this.connect());
   }
 
   async close(): Promise<void> {
+    if (this.watchTimer) clearInterval(this.watchTimer);
+    this.watchTimer = null;
     await this.connection?.close();
     this.connection = null;
     this.opened.clear();

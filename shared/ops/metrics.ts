@@ -125,6 +125,12 @@ export const streakMilestones = new Counter({
   registers: [registry],
 });
 
+export const databaseClientRebuilds = new Counter({
+  name: "database_client_rebuilds_total",
+  help: "Database clients replaced because they stayed cut off from a database a fresh client reached",
+  registers: [registry],
+});
+
 export const streakDriftRepaired = new Counter({
   name: "streak_drift_repaired_total",
   help: "Goal ledgers whose stored streak differed from a full recomputation and were repaired",

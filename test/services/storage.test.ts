@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import { createStorage, defineModel, DuplicateKeyError, type Storage } from "../../shared/db/index.ts";
+import { MongoStorage } from "../../shared/db/mongo.ts";
 import { mongoBaseUrl, STACK, tempDir, uniqueName } from "../helpers/environment.ts";
 
 interface Item {
@@ -133,6 +134,19 @@ describe(`storage contract (${STACK === "distributed" ? "MongoDB wire protocol" 
     const second = await storage.open(items);
     await first.insert(item("shared", "ann", 1));
     expect(await second.findOne({ _id: "shared" })).to.not.equal(null);
+  });
+
+  it("keeps every opened collection working on a rebuilt client (MongoDB)", async function () {
+    if (!(storage instanceof MongoStorage)) this.skip(); // NeDB has no client to rebuild
+    const collection = await storage.open(items);
+    await collection.insert(item("before", "o", 1));
+    await storage.rebuildClient();
+    await collection.insert(item("after", "o", 2));
+    expect(
+      (await collection.find({ owner: "o" }, { sort: { slot: 1 } })).map((doc) => doc._id),
+    ).to.deep.equal(["before", "after"]);
+    expect(await collection.updateOne({ _id: "before" }, { $inc: { count: 1 } })).to.equal(1);
+    await storage.ping();
   });
 
   it("answers ping while it can reach its database", async () => {
