@@ -138,7 +138,7 @@ export class MongoStorage implements Storage {
       },
       rebuild: async () => {
         console.warn(
-          `database client rebuilt: it failed for ${SUSPECT_AFTER_MS / 1000} s while a fresh client reached the database`,
+          `[${new Date().toISOString()}] WARN  STORAGE: database client rebuilt: it failed for ${SUSPECT_AFTER_MS / 1000} s while a fresh client reached the database`,
         );
         await this.rebuildClient();
       },
