@@ -19,17 +19,45 @@ export interface RunningSystem {
   stop(): Promise<void>;
 }
 
+/**
+ * Moleculer's transit waits a fixed 500 ms after connecting, for other nodes' INFO packets, before the
+ * broker starts its services (moleculer/src/transit.js, afterConnect). Loading the services' modules, the
+ * database driver and the bus takes about as long and does not need the transporter, so the broker starts
+ * connecting first and the transit's connect is held until the loading is done: the two waits overlap,
+ * and every service is still created before the broker starts services, so a failing `started` still
+ * fails the start. Without a transporter there is nothing to overlap.
+ */
+function overlapTransporterWait(
+  broker: ServiceBroker,
+  loading: Promise<unknown>,
+): { start(): Promise<void> } {
+  const transit = broker.transit as { connect(): Promise<unknown> } | undefined;
+  if (!transit) return { start: () => broker.start() };
+  const connect = transit.connect.bind(transit);
+  transit.connect = async () => (await Promise.all([connect(), loading]))[0];
+  const starting = broker.start();
+  // Until start() is awaited, a failed loading must not surface as an unhandled rejection here.
+  starting.catch(() => undefined);
+  return { start: () => starting };
+}
+
 /** Starts the services named by `config.services` in this process, with their ops server. */
 export async function startSystem(config: Config): Promise<RunningSystem> {
   const entries = config.services.map((name) => SERVICES[name]);
   const usesDatabase = entries.some((entry) => entry.usesDatabase);
   const broker = new ServiceBroker(brokerOptions(config));
-  const [factories, storage, bus, keys] = await Promise.all([
+  const loading = Promise.all([
     Promise.all(entries.map(async (entry) => (await entry.load()).default)),
     createStorage(config),
     createBus(config, String(broker.nodeID)),
     loadSigningKeys(config),
   ]);
+  const created = overlapTransporterWait(broker, loading);
+  const [factories, storage, bus, keys] = await loading.catch(async (error: unknown) => {
+    // The broker is already connecting: it must not be left holding the transporter open.
+    await broker.stop().catch(() => undefined);
+    throw error;
+  });
   const deps = { config, storage, bus, keys };
   for (const create of factories) broker.createService(create(deps));
 
@@ -43,7 +71,7 @@ export async function startSystem(config: Config): Promise<RunningSystem> {
   const ops = new OpsServer(checks);
 
   try {
-    await broker.start();
+    await created.start();
   } catch (error) {
     await broker.stop().catch(() => undefined);
     await bus.close().catch(() => undefined);
